@@ -1,0 +1,77 @@
+"""Multi-layer spiking networks built from a :class:`~snnlib.variants.Variant`.
+
+``build_snn(n_inputs, hidden_sizes, n_outputs, variant, decay)`` stacks one
+:class:`~snnlib.layers.SpikingLinear` per hidden size, all of the same variant, and ends in the
+non-spiking :class:`~snnlib.layers.LeakyReadout` (DESIGN.md §2). The readout decay is fixed across
+variants (default 0.5) so that memory, when there is any, must live in the spiking layers.
+
+Every forward pass starts from a cleared state (``V = 0``, ``S = 0``): the state never leaks between
+batches. Feeding samples back to back without a reset is done by concatenating them in time
+(:mod:`snnlib.tasks` streams), not by skipping the reset.
+"""
+
+from __future__ import annotations
+
+import torch
+from spikingjelly.activation_based import functional
+from torch import nn
+
+from .layers import LeakyReadout, SpikingLinear
+from .neurons import check_decay
+from .variants import Variant
+
+
+class SNN(nn.Module):
+    """Spiking layers followed by a leaky readout; ``forward(x [T, B, in]) -> logits [B, out]``."""
+
+    def __init__(self, layers: list[SpikingLinear], readout: LeakyReadout, variant: Variant):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.readout = readout
+        self.variant = variant
+        self.last_spikes: list[torch.Tensor] = []  # spikes [T, B, n] of each layer, last forward pass
+
+    def membrane(self, x_seq: torch.Tensor) -> torch.Tensor:
+        """Readout membrane ``[T, B, out]`` from a cleared state; records ``last_spikes``."""
+        functional.reset_net(self)
+        spikes, h = [], x_seq
+        for layer in self.layers:
+            h = layer(h)
+            spikes.append(h)
+        self.last_spikes = spikes
+        return self.readout.membrane(h)
+
+    def forward(self, x_seq: torch.Tensor, window: slice = slice(None)) -> torch.Tensor:
+        """Logits ``[B, out]``: readout membrane averaged over ``window`` (default: all steps)."""
+        return self.membrane(x_seq)[window].mean(dim=0)
+
+
+def check_sizes(name: str, value, allow_empty: bool = False) -> list[int]:
+    sizes = [value] if isinstance(value, int) else list(value)
+    if (not sizes and not allow_empty) or not all(isinstance(s, int) and s > 0 for s in sizes):
+        raise ValueError(f"{name} must be {'' if allow_empty else 'a non-empty list of '}positive integers, got {value!r}")
+    return sizes
+
+
+def build_snn(n_inputs: int, hidden_sizes, n_outputs: int, variant: Variant | str = "LIF",
+              decay: float = 0.5, readout_decay: float = 0.5, threshold: float = 1.0,
+              store_v_seq: bool = False) -> SNN:
+    """Build an SNN of ``variant``.
+
+    Args:
+        n_inputs, n_outputs: input features and classes.
+        hidden_sizes: neurons of each spiking layer, e.g. ``[128]`` or ``[128, 64]``.
+        variant: a :class:`Variant` or its name (``"LIF"``, ``"RIF-noreset"``, ...).
+        decay: ``λ`` of the leaky variants; non-leaky variants use ``λ = 1`` whatever this says.
+        readout_decay: ``λ_o`` of the readout integrator, the same for every variant.
+    """
+    variant = Variant.parse(variant)
+    hidden = check_sizes("hidden_sizes", hidden_sizes)
+    check_sizes("n_inputs", n_inputs)
+    check_sizes("n_outputs", n_outputs)
+    lam = check_decay(decay) if variant.leak else 1.0
+    sizes = [n_inputs, *hidden]
+    layers = [SpikingLinear(a, b, decay=lam, reset=variant.reset, recurrent=variant.recurrent,
+                            threshold=threshold, store_v_seq=store_v_seq)
+              for a, b in zip(sizes[:-1], sizes[1:])]
+    return SNN(layers, LeakyReadout(sizes[-1], n_outputs, decay=readout_decay), variant)

@@ -1,0 +1,29 @@
+"""Every path of the project, in one place (no other module hard-codes one).
+
+``SNNLIB_RESULTS`` overrides where records and executed notebooks go (tests point it at a temporary
+folder), so a test run never touches the study's own results.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BOOK = ROOT / "book"
+
+
+def results_dir() -> Path:
+    """Root of all generated results (default ``results/`` in the repository)."""
+    return Path(os.environ.get("SNNLIB_RESULTS", ROOT / "results"))
+
+
+def records_dir() -> Path:
+    """Where run records are stored, one JSON file per run."""
+    return results_dir() / "records"
+
+
+def executed_dir() -> Path:
+    """Where papermill writes the executed notebooks that the book renders."""
+    return Path(os.environ.get("SNNLIB_EXECUTED", BOOK / "executed"))
