@@ -16,9 +16,9 @@ from copy import deepcopy
 PROFILE_NAMES = ("smoke", "quick", "full")
 
 _COMMON = {
-    "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1),
-    "quick": dict(seeds=3, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=1),
-    "full": dict(seeds=10, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1),
+    "smoke": dict(seeds=2, hidden=[32], decay=0.5, batch_size=128, lr=3e-3, device="auto", workers=1),
+    "quick": dict(seeds=3, hidden=[128], decay=0.5, batch_size=64, lr=3e-3, device="auto", workers=1),
+    "full": dict(seeds=10, hidden=[256], decay=0.5, batch_size=64, lr=2e-3, device="auto", workers=1),
 }
 
 _EXPERIMENTS = {

@@ -1,0 +1,52 @@
+# One environment, one entry point: CI runs the same `make test` a developer runs.
+#   make book [PROFILE=quick|smoke|full]   run every experiment, then build the book
+#   make test                               unit tests, then nbval over the notebooks in `smoke`
+PYTHON  ?= python3.11
+PROFILE ?= quick
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+EXPERIMENTS := $(basename $(notdir $(sort $(wildcard notebooks/[0-9]*.ipynb))))
+NBVAL_DIR := build/nbval
+
+.PHONY: install book experiments test unit nbval clean
+
+install: $(STAMP)
+
+# Rebuilt only when pyproject.toml changes. Packages named in [tool.snnlib] install-without-deps
+# (spikingjelly: its torchvision/torchaudio are never imported) go in with --no-deps.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -c "import tomllib; c = tomllib.load(open('pyproject.toml', 'rb')); \
+	  nodeps = c['tool']['snnlib']['install-without-deps']; deps = c['project']['dependencies']; \
+	  open('$(VENV)/requirements.txt', 'w').write('\n'.join(d for d in deps if d.split('==')[0] not in nodeps)); \
+	  open('$(VENV)/requirements-nodeps.txt', 'w').write('\n'.join(d for d in deps if d.split('==')[0] in nodeps))"
+	$(BIN)/python -m pip install -q -r $(VENV)/requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -r $(VENV)/requirements-nodeps.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+experiments: install
+	@for nb in $(EXPERIMENTS); do $(BIN)/python -m snnlib run $$nb --profile $(PROFILE) || exit 1; done
+
+book: experiments
+	$(BIN)/jupyter-book build book --warningiserror --keep-going --quiet
+	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
+
+unit: install
+	$(BIN)/python -m pytest tests
+
+# nbval executes the real notebooks; papermill --prepare-only injects the smoke profile first.
+nbval: install
+	rm -rf $(NBVAL_DIR) && mkdir -p $(NBVAL_DIR)
+	@for nb in $(EXPERIMENTS); do \
+	  $(BIN)/papermill --prepare-only notebooks/$$nb.ipynb $(NBVAL_DIR)/$$nb.ipynb -p profile smoke > /dev/null 2>&1 || exit 1; done
+	SNNLIB_RESULTS=$(CURDIR)/$(NBVAL_DIR)/results SNNLIB_EXECUTED=$(CURDIR)/$(NBVAL_DIR)/executed \
+	  $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NBVAL_DIR)
+
+test: unit nbval
+
+clean:
+	-test -x $(BIN)/python && $(BIN)/python -m snnlib clean
+	rm -rf book/_build build
