@@ -7,11 +7,14 @@ its parameters, and handed to any worker process (:mod:`snnlib.sweep`).
 Parameters (``DEFAULTS`` gives the defaults; ``validate`` checks them all before any training)::
 
     experiment    name of the experiment the run belongs to (a label, part of the record key)
+    profile       the profile the run was made for (a label, part of the record key)
     task          one of snnlib.tasks.TASKS;  task_params: that task's parameters (dict)
     variant       one of Variant.names();      decay: λ of the leaky variants, in [0, 1]
     hidden        sizes of the spiking layers;  readout_decay: λ_o of the readout
     epochs, batch_size, lr, seed, device        the optimisation (snnlib.train.TrainConfig)
     measures      extra measurements, a list of names from MEASURES
+    measure_params  their settings: epsilons, noise_levels, pgd_steps (robustness), delays
+                  (generalization), stream_length (stream)
 """
 
 from __future__ import annotations
@@ -20,18 +23,20 @@ import time
 
 import torch
 
+from . import attacks
+from . import metrics as metrics_mod
 from . import tasks as tasks_mod
 from .models import build_snn
 from .neurons import check_decay
-from .train import TrainConfig, evaluate, fit, resolve_device, seed_everything
+from .train import TrainConfig, fit, resolve_device, seed_everything
 from .variants import Variant
 
-DEFAULTS = dict(experiment="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5, hidden=[128],
-                readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto", measures=[])
+DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5, hidden=[128],
+                readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto", measures=[],
+                measure_params={})
 
-# name -> function(model, task, params) -> dict of metrics; filled in below
+# name -> function(model, task, params) -> dict of metrics; defined at the end of this module
 MEASURES: dict = {}
-
 
 def with_defaults(params: dict) -> dict:
     """``params`` completed with :data:`DEFAULTS`; unknown keys raise ``ValueError``."""
@@ -43,6 +48,7 @@ def with_defaults(params: dict) -> dict:
     full["task_params"] = dict(full["task_params"])
     full["hidden"] = [full["hidden"]] if isinstance(full["hidden"], int) else list(full["hidden"])
     full["measures"] = list(full["measures"])
+    full["measure_params"] = dict(full["measure_params"])
     return full
 
 
@@ -83,12 +89,12 @@ def run(params: dict, progress: bool = False) -> dict:
     start = time.perf_counter()
     task, model = build(p)
     history = fit(model, task.x_train, task.y_train, task.readout, train_config(p))
-    test = evaluate(model, task.x_test, task.y_test, task.readout)
-    train = evaluate(model, task.x_train, task.y_train, task.readout)
+    test = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
+    train = metrics_mod.measure(model, task.x_train, task.y_train, task.readout)
     metrics = dict(test_accuracy=test["accuracy"], train_accuracy=train["accuracy"],
-                   gap=train["accuracy"] - test["accuracy"], test_loss=test["loss"],
-                   firing_rates=test["firing_rates"], firing_rate=sum(test["firing_rates"]) / len(test["firing_rates"]),
-                   final_train_loss=history[-1]["loss"], chance=task.chance)
+                   gap=metrics_mod.gap(train["accuracy"], test["accuracy"]), test_loss=test["loss"],
+                   firing_rates=test["firing_rates"], firing_rate=test["firing_rate"], sparsity=test["sparsity"],
+                   synops=test["synops"], final_train_loss=history[-1]["loss"], chance=task.chance)
     for name in p["measures"]:
         metrics.update(MEASURES[name](model, task, p))
     metrics["train_seconds"] = time.perf_counter() - start
@@ -101,3 +107,51 @@ def trained_model(params: dict):
     task, model = build(p)
     fit(model, task.x_train, task.y_train, task.readout, train_config(p))
     return task, model
+
+
+# --- measurements beyond accuracy (the run parameter ``measures``) ------------------------------------
+def measure_robustness(model, task, p) -> dict:
+    """Accuracy under input noise (Gaussian on currents; deletion and insertion on spikes) at each of
+    ``noise_levels``, and under FGSM and PGD (``pgd_steps`` steps) at each of ``epsilons``, on the test set."""
+    mp = p["measure_params"]
+    x, y, window = task.x_test, task.y_test, task.readout
+    noise = [row for kind in attacks.noise_for_encoding(task.encoding)
+             for row in attacks.noise_curve(model, x, y, window, kind, mp.get("noise_levels", [0.0, 0.2]), seed=p["seed"])]
+    attack = (attacks.robustness_curve(model, x, y, window, "fgsm", mp.get("epsilons", [0.0, 0.1]))
+              + attacks.robustness_curve(model, x, y, window, "pgd", mp.get("epsilons", [0.0, 0.1]),
+                                         seed=p["seed"], steps=mp.get("pgd_steps", 10)))
+    return dict(noise=noise, attack=attack)
+
+
+def measure_generalization(model, task, p) -> dict:
+    """Temporal generalization: test accuracy at every delay in ``delays`` (the trained delay included)
+    of the same task with the same seed, read out over each task's own recall window."""
+    if "delay" not in task.params:
+        raise ValueError(f"measure 'generalization' needs a task with a delay, not {task.name!r}")
+    rows = []
+    for delay in p["measure_params"].get("delays", [task.params["delay"]]):
+        other = tasks_mod.get_task(task.name, **{**task.params, "delay": delay})
+        result = metrics_mod.temporal_generalization(model, other)
+        rows.append(dict(delay=delay, accuracy=result["accuracy"]))
+    return dict(generalization=rows)
+
+
+def measure_efficiency(model, task, p) -> dict:
+    """Firing rate per layer, SynOps per sample (input spikes included for spike inputs) and sparsity
+    on the test set; the main metrics already hold these, this adds the per-layer SynOps."""
+    result = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
+    return dict(layer_synops=result["layer_synops"])
+
+
+def measure_stream(model, task, p) -> dict:
+    """Uninterrupted processing: ``stream_length`` test samples fed back to back with no state reset;
+    accuracy per stream position and the mean hidden membrane per segment (drift)."""
+    k = p["measure_params"].get("stream_length", 4)
+    stream = tasks_mod.make_stream(task, k, seed=p["seed"])
+    accuracy = metrics_mod.stream_accuracy(model, stream.x, stream.y, stream.windows)
+    drift = metrics_mod.membrane_drift(model, stream.x, k)
+    return dict(stream_accuracy=accuracy, membrane_drift=drift[0])
+
+
+MEASURES.update(robustness=measure_robustness, generalization=measure_generalization,
+                efficiency=measure_efficiency, stream=measure_stream)

@@ -22,3 +22,32 @@ def ci_table(summary: pd.DataFrame, index: str, columns: str | None = None, perc
         table = table.reindex([i for i in index_order if i in table.index])
     table.columns.name = None
     return table
+
+
+def long_table(records: pd.DataFrame, column: str, keep=("task", "variant", "decay", "seed")) -> pd.DataFrame:
+    """Expand a list-valued metric (``noise``, ``attack``, ``generalization``, ``stream_accuracy``, ...)
+    into one row per entry, with the record columns ``keep``. List entries that are dicts become
+    columns; plain numbers become ``value`` with their ``position`` (1-based) in the list."""
+    keep = [c for c in keep if c in records.columns]
+    rows = []
+    for _, rec in records.dropna(subset=[column]).iterrows():
+        for i, entry in enumerate(rec[column]):
+            base = {c: rec[c] for c in keep}
+            rows.append({**base, **entry} if isinstance(entry, dict) else {**base, "position": i + 1, "value": entry})
+    return pd.DataFrame(rows)
+
+
+def fmt_effect(row: dict, digits: int = 2) -> str:
+    """``"0.83 [0.61, 0.95] (supported)"`` from an effect row of :mod:`snnlib.claims`."""
+    return (f"{row['estimate']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}] "
+            f"({row['verdict']})")
+
+
+def effects_table(rows) -> pd.DataFrame:
+    """Effects of :mod:`snnlib.claims` as a display table: effect, estimate [95% CI], expected sign, verdict."""
+    frame = pd.DataFrame(list(rows))
+    return pd.DataFrame({
+        "claim": frame["claim"], "effect": frame["effect"],
+        "estimate [95% CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" for e, lo, hi in
+                              zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
+        "expected sign": frame["expected"], "seeds": frame["n_seeds"], "verdict": frame["verdict"]})

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .metrics import measure
 from .models import SNN
 
 
@@ -99,22 +100,7 @@ def fit(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, config: Tr
     return history
 
 
-@torch.no_grad()
 def evaluate(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, batch_size: int = 512) -> dict:
-    """Accuracy, mean cross-entropy and per-layer firing rate of ``model`` on ``x``, ``y``.
-
-    ``firing_rates[l]`` is the mean number of spikes per neuron per time step in spiking layer ``l``.
-    """
-    device = next(model.parameters()).device
-    model.eval()
-    correct, loss, spikes = 0, 0.0, [0.0] * len(model.layers)
-    for idx in batches(len(y), batch_size):
-        xb, yb = x[:, idx].to(device), y[idx].to(device)
-        logits = model(xb, readout)
-        correct += (logits.argmax(1) == yb).sum().item()
-        loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
-        for l, s in enumerate(model.last_spikes):
-            spikes[l] += s.sum().item()
-    n, steps = len(y), x.shape[0]
-    rates = [total / (n * steps * layer.out_features) for total, layer in zip(spikes, model.layers)]
-    return dict(accuracy=correct / n, loss=loss / n, firing_rates=rates)
+    """Accuracy, mean cross-entropy, per-layer firing rates (``firing_rates``), pooled firing rate,
+    sparsity and SynOps per sample of ``model`` on ``x``, ``y``: :func:`snnlib.metrics.measure`."""
+    return measure(model, x, y, readout, batch_size)
