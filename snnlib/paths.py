@@ -1,7 +1,8 @@
 """Every path of the project, in one place (no other module hard-codes one).
 
-``SNNLIB_RESULTS`` overrides where records and executed notebooks go (tests point it at a temporary
-folder), so a test run never touches the study's own results.
+``SNNLIB_RESULTS`` overrides where records go and ``SNNLIB_EXECUTED`` where executed notebooks go
+(tests point them at a temporary folder), so a test run never touches the study's own results;
+``SNNLIB_NOTEBOOKS`` overrides where the experiment notebooks are read from (tests use a fixture).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ def results_dir() -> Path:
 def records_dir() -> Path:
     """Where run records are stored, one JSON file per run."""
     return results_dir() / "records"
+
+
+def notebooks_dir() -> Path:
+    """Where the experiment notebooks ``EXPERIMENT.ipynb`` are read from (default :data:`NOTEBOOKS`)."""
+    return Path(os.environ.get("SNNLIB_NOTEBOOKS", NOTEBOOKS))
 
 
 def executed_dir() -> Path:

@@ -1,0 +1,374 @@
+"""The command line: ``python -m snnlib`` (or ``snnlib``) lists, runs, tabulates and cleans experiments.
+
+::
+
+    snnlib list [EXPERIMENT]
+    snnlib run EXPERIMENT [--profile {smoke,quick,full}] [-p NAME VALUE]... [--no-progress] [--log-output]
+    snnlib results [--experiment E] [--format {markdown,csv}] [--columns A,B,...]
+    snnlib clean [--records] [--executed] [--experiment E]
+
+``run`` checks the experiment, the profile, every parameter name (against the notebook's ``parameters``
+cell, read with ``papermill.inspect_notebook``) and every value (:func:`snnlib.profiles.resolve` and
+:func:`snnlib.profiles.check_params`) before it starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill into
+``executed_dir()/EXPERIMENT.ipynb``. The notebook is written to a temporary file first and replaces the
+previous executed notebook only when it ran to the end; a failed one is kept as
+``executed_dir()/failed/EXPERIMENT.ipynb`` (a subfolder, so globs of executed chapters never see it).
+
+Exit status: 0 success, 1 the notebook failed, 2 a bad command line or parameter (nothing was run).
+Only light modules are imported at start-up, so a bad parameter is reported in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from . import paths, profiles
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class UsageError(Exception):
+    """A bad command line or parameter: reported with exit status 2, before anything runs."""
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+def parse_value(text: str):
+    """A ``-p`` value parsed as YAML (``2`` -> 2, ``[LIF, IF]`` -> list, ``null`` -> None, ``cpu`` -> 'cpu'),
+    and, unlike YAML 1.1, ``1e-3`` -> 0.001."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"not valid YAML: {error}") from None
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        value = float(value)
+    return value
+
+
+def notebook_path(experiment: str) -> Path:
+    return paths.notebooks_dir() / f"{experiment}.ipynb"
+
+
+def notebook_parameters(experiment: str) -> dict:
+    """The notebook's parameters as papermill infers them: name -> {name, inferred_type_name, default, help}."""
+    import papermill
+
+    nb = notebook_path(experiment)
+    if not nb.is_file():
+        raise UsageError(f"experiment {experiment!r} has no notebook: {nb} does not exist")
+    return papermill.inspect_notebook(str(nb))
+
+
+def _check_experiment(experiment: str) -> None:
+    try:
+        profiles.check_experiment(experiment)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _format_value(value) -> str:
+    import json
+
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip() for line in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def to_markdown(frame) -> str:
+    """A pipe table of ``frame`` (no index; floats with 4 significant digits, lists as written)."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            text = f"{value:.4g}"
+        elif value is None:
+            text = ""
+        else:
+            text = str(value)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "|".join("---" for _ in frame.columns) + "|"]
+    for values in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in values) + " |")
+    return "\n".join(lines)
+
+
+# --- commands -------------------------------------------------------------------------------------------
+
+def cmd_list(args) -> int:
+    experiments = profiles.EXPERIMENTS
+    if args.experiment is not None:
+        _check_experiment(args.experiment)
+        experiments = (args.experiment,)
+    for i, experiment in enumerate(experiments):
+        nb = notebook_path(experiment)
+        try:
+            nb_params = notebook_parameters(experiment)
+            where = str(nb)
+        except UsageError:
+            nb_params, where = {}, f"{nb} (notebook missing)"
+        except Exception as error:  # a notebook being edited may not parse: still list the profiles
+            nb_params, where = {}, f"{nb} (cannot inspect: {type(error).__name__}: {error})"
+        by_profile = {p: profiles.defaults(experiment, p) for p in profiles.PROFILE_NAMES}
+        names = list(nb_params) + [n for n in by_profile["quick"] if n not in nb_params]
+        typed = any(info["inferred_type_name"] not in (None, "None") for info in nb_params.values())
+        rows = []
+        for name in names:
+            info = nb_params.get(name)
+            values = [p if name == "profile" else _format_value(by_profile[p][name]) if name in by_profile[p] else "-"
+                      for p in profiles.PROFILE_NAMES]
+            rows.append([name,
+                         *([info["inferred_type_name"] if info else "-"] if typed else []),
+                         info["default"] if info else "(not in notebook)",
+                         *values,
+                         info["help"] if info and info["help"] else ""])
+        if i:
+            print()
+        print(f"{experiment}   {where}")
+        print(_table(["parameter", *(["type"] if typed else []), "notebook default", *profiles.PROFILE_NAMES, "help"],
+                     rows))
+    print("\nrun one with: python -m snnlib run EXPERIMENT [--profile PROFILE] [-p NAME VALUE ...]")
+    return 0
+
+
+def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str]]) -> dict:
+    """Check everything ``run`` needs and return the parameters to inject (``profile`` included).
+
+    Raises :class:`UsageError` naming the bad experiment, profile, parameter or value.
+    """
+    _check_experiment(experiment)
+    if profile is not None:
+        try:
+            profiles.check_profile(profile)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    given = {}
+    for name, text in pairs:
+        if name == "profile":
+            raise UsageError("give the profile with --profile, not -p profile")
+        try:
+            given[name] = parse_value(text)
+        except ValueError as error:
+            raise UsageError(f"parameter {name!r}: {error}") from None
+    nb_params = notebook_parameters(experiment)
+    if not nb_params:
+        raise UsageError(f"{notebook_path(experiment)} has no cell tagged 'parameters'")
+    unknown = [n for n in given if n not in nb_params]
+    if unknown:
+        raise UsageError(f"experiment {experiment!r} has no parameter {', '.join(map(repr, unknown))}; "
+                         f"its parameters are: {', '.join(nb_params)}")
+    if profile is None:  # the notebook's own default, else the study's
+        default = nb_params.get("profile", {}).get("default", "")
+        profile = default.strip("'\"") if default.strip("'\"") in profiles.PROFILE_NAMES else "quick"
+    try:
+        known = profiles.defaults(experiment, profile)
+        profiles.resolve(experiment, profile, **{k: v for k, v in given.items() if k in known})
+        profiles.check_params(given)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return {"profile": profile, **given}
+
+
+def cmd_run(args) -> int:
+    parameters = prepare_run(args.experiment, args.profile, args.parameters or [])
+    import papermill
+
+    source = notebook_path(args.experiment)
+    out_dir = paths.executed_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{args.experiment}.ipynb"
+    failed = out_dir / "failed" / f"{args.experiment}.ipynb"
+    tmp = out_dir / f".{args.experiment}.{os.getpid()}.tmp.ipynb"
+    for name in ("SNNLIB_RESULTS", "SNNLIB_EXECUTED", "SNNLIB_NOTEBOOKS"):  # the kernel runs in the notebook folder
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).resolve())
+    shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+    print(f"executing {source}\n  parameters: {shown}\n  into {target}", file=sys.stderr, flush=True)
+    try:
+        papermill.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=args.progress,
+                                   log_output=args.log_output, kernel_name=args.kernel, cwd=str(source.parent))
+    except BaseException as error:
+        kept = tmp.exists()
+        if kept:
+            failed.parent.mkdir(exist_ok=True)
+            os.replace(tmp, failed)
+        if not isinstance(error, Exception):
+            raise
+        print(f"snnlib run: error: {args.experiment} failed: {type(error).__name__}: {error}".rstrip(),
+              file=sys.stderr)
+        print(f"  {target} was left as it was" + (f"; the partly executed notebook is {failed}" if kept else ""),
+              file=sys.stderr)
+        return EXIT_FAILED
+    os.replace(tmp, target)
+    if failed.exists():
+        failed.unlink()
+    print(f"done: {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_results(args) -> int:
+    import warnings
+
+    from . import records
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", records.CorruptRecordWarning)
+        found = records.load_all()
+    for warning in caught:
+        print(f"snnlib results: warning: {warning.message}", file=sys.stderr)
+    recorded = sorted({r["experiment"] for r in found})
+    if args.experiment is not None:
+        if args.experiment not in recorded and args.experiment not in profiles.EXPERIMENTS:
+            raise UsageError(f"no records of experiment {args.experiment!r}; recorded experiments are: "
+                             f"{', '.join(recorded) or '(none)'}; the study's experiments are: "
+                             f"{', '.join(profiles.EXPERIMENTS)}")
+        found = [r for r in found if r["experiment"] == args.experiment]
+    if not found:
+        print(f"no records in {paths.records_dir()}" +
+              (f" for experiment {args.experiment!r}" if args.experiment else ""), file=sys.stderr)
+        return 0
+    frame = records.to_frame(found)
+    order = [c for c in ("experiment", "task", "variant", "decay", "seed") if c in frame.columns]
+    frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    if args.columns:
+        wanted = [c.strip() for c in args.columns.split(",") if c.strip()]
+        missing = [c for c in wanted if c not in frame.columns]
+        if missing:
+            raise UsageError(f"no column {', '.join(map(repr, missing))}; the columns are: {', '.join(frame.columns)}")
+        frame = frame[wanted]
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(to_markdown(frame))
+    return 0
+
+
+def cmd_clean(args) -> int:
+    both = not args.records and not args.executed
+    removed = []
+    if args.records or both:
+        folder = paths.records_dir()
+        if folder.is_dir():
+            if args.experiment is None:
+                files = sorted(folder.glob("*.json")) + sorted(folder.glob(".*.tmp"))
+            else:
+                from . import records
+
+                files = [records.path(r["key"], folder) for r in records.load_all(folder, args.experiment)]
+            removed += _remove(files)
+    if args.executed or both:
+        folder = paths.executed_dir()
+        if folder.is_dir():
+            if args.experiment is None:
+                files = sorted(folder.glob("*.ipynb")) + sorted(folder.glob(".*.tmp.ipynb")) + \
+                    sorted(folder.glob("failed/*.ipynb"))
+            else:
+                files = [folder / f"{args.experiment}.ipynb", folder / "failed" / f"{args.experiment}.ipynb"]
+            removed += _remove(files)
+    for file in removed:
+        print(f"removed {file}")
+    if not removed:
+        print("nothing to remove")
+    return 0
+
+
+def _remove(files) -> list[Path]:
+    done = []
+    for file in files:
+        try:
+            file.unlink()
+            done.append(file)
+        except FileNotFoundError:
+            pass
+    return done
+
+
+# --- the parser -----------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snnlib",
+        description="Run and rerun the experiments of the study: each experiment is a papermill notebook "
+                    "whose parameters default to a profile (smoke, quick, full); every training run is "
+                    "recorded once and reused.",
+        epilog=f"Records go to $SNNLIB_RESULTS/records (now {paths.records_dir()}), executed notebooks to "
+               f"$SNNLIB_EXECUTED (now {paths.executed_dir()}); notebooks are read from $SNNLIB_NOTEBOOKS "
+               f"(now {paths.notebooks_dir()}).")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = commands.add_parser("list", help="list the experiments, their parameters and the profile values",
+                            description="List each experiment with its notebook's parameters (as papermill "
+                                        "reads the 'parameters' cell: name, type, default, help) and the value "
+                                        "of each parameter under every profile.")
+    p.add_argument("experiment", nargs="?", metavar="EXPERIMENT", help="only this experiment")
+    p.set_defaults(func=cmd_list)
+
+    p = commands.add_parser(
+        "run", help="execute an experiment's notebook with new parameters",
+        description="Execute notebooks/EXPERIMENT.ipynb with papermill into the executed-notebook folder. "
+                    "The experiment, profile and every -p name and value are checked before anything runs. "
+                    "The executed notebook replaces the previous one only if it ran to the end; a failed "
+                    "one is kept in the subfolder failed/. Runs already recorded are reused, not retrained.",
+        epilog="examples:  snnlib run 01_dynamics_and_baseline --profile smoke\n"
+               "           snnlib run 01_dynamics_and_baseline -p seeds 5 -p variants '[LIF, IF]' -p lr 1e-3",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(profiles.EXPERIMENTS)}")
+    p.add_argument("--profile", choices=profiles.PROFILE_NAMES, default=None,
+                   help="the parameter profile (default: the notebook's own, normally 'quick')")
+    p.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="set parameter NAME to VALUE, parsed as YAML (2, 0.5, 1e-3, cpu, '[LIF, IF]', "
+                        "'{digits: 2}', null); repeatable; see 'snnlib list' for the names")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar over the cells")
+    p.add_argument("--log-output", action="store_true", help="stream the notebook's cell output to the terminal")
+    p.add_argument("--kernel", default=None, metavar="NAME",
+                   help="Jupyter kernel to execute with (default: the notebook's own)")
+    p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("results", help="print the recorded runs as a table",
+                            description="Print one row per recorded run: its parameters (task_params flattened "
+                                        "to task_params.NAME), its metrics, wall time, timestamp, commit and "
+                                        "device. Corrupt record files are reported on stderr and skipped.")
+    p.add_argument("--experiment", metavar="E", help="only the runs of experiment E")
+    p.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table format (default: markdown)")
+    p.add_argument("--columns", metavar="A,B,...", help="only these columns, in this order")
+    p.set_defaults(func=cmd_results)
+
+    p = commands.add_parser("clean", help="delete executed notebooks and run records",
+                            description="Delete the executed notebooks and the run records (both unless "
+                                        "--records or --executed is given), without asking; prints every "
+                                        "file it removes. Deleted runs are trained again when next needed.")
+    p.add_argument("--records", action="store_true", help="delete run records (and leftover temporary files)")
+    p.add_argument("--executed", action="store_true", help="delete executed notebooks")
+    p.add_argument("--experiment", metavar="E", help="only the records and executed notebook of experiment E")
+    p.set_defaults(func=cmd_clean)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m snnlib`` and of the ``snnlib`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as error:
+        print(f"snnlib {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The command line: fast, clear errors before anything runs; papermill execution; results; clean."""
+
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+
+import nbformat
+import pandas as pd
+import pytest
+
+from snnlib import cli, paths, records
+from snnlib.profiles import EXPERIMENTS, defaults
+
+EXPERIMENT = "01_dynamics_and_baseline"
+PARAMETERS = '''profile = "quick"  # smoke | quick | full
+seeds = None       # number of seeds per configuration
+variants = None    # variant names, or "all"
+tasks = None       # tasks to train on
+delay = None       # delay D of delayed-recall
+decay = None       # decay factor
+fail = False       # raise in the notebook (tests)
+'''
+BODY = '''if fail:
+    raise RuntimeError("the notebook failed on purpose")
+print(f"RESULT profile={profile} seeds={seeds!r} variants={variants!r} delay={delay!r}")
+'''
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch):
+    """A tiny stand-in for the experiment notebook, with a papermill ``parameters`` cell."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"},
+                                            "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_markdown_cell("# fixture"),
+                nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(BODY)]
+    nbformat.write(nb, folder / f"{EXPERIMENT}.ipynb")
+    monkeypatch.setenv("SNNLIB_NOTEBOOKS", str(folder))
+    return folder
+
+
+def snnlib(*args, timeout=120):
+    """``python -m snnlib ARGS`` in a subprocess (the environment of the test, fixtures included)."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "snnlib", *args], capture_output=True, text=True,
+                          timeout=timeout, env=os.environ.copy())
+    return done, time.perf_counter() - start
+
+
+def main(capsys, *args):
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_console_script_is_declared():
+    scripts = tomllib.loads((paths.ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["snnlib"] == "snnlib.cli:main"
+
+
+def test_help_names_every_command():
+    done, _ = snnlib("--help")
+    assert done.returncode == 0
+    for command in ("list", "run", "results", "clean"):
+        assert command in done.stdout
+    done, _ = snnlib("run", "--help")
+    assert done.returncode == 0 and "-p NAME VALUE" in done.stdout and "--profile {smoke,quick,full}" in done.stdout
+
+
+@pytest.mark.parametrize("text, value", [("2", 2), ("0.5", 0.5), ("1e-3", 0.001), ("cpu", "cpu"),
+                                         ("[LIF, IF]", ["LIF", "IF"]), ("{digits: 2}", {"digits": 2}),
+                                         ("null", None), ("true", True), ("cuda:1", "cuda:1")])
+def test_values_are_parsed_as_yaml(text, value):
+    assert cli.parse_value(text) == value
+
+
+BAD = [
+    (["run", "nope"], ["unknown experiment 'nope'", EXPERIMENT]),
+    (["run", EXPERIMENT, "--profile", "huge"], ["--profile", "'huge'", "smoke", "quick", "full"]),
+    (["run", EXPERIMENT, "-p", "colour", "red"], ["no parameter 'colour'", "seeds", "delay"]),
+    (["run", EXPERIMENT, "-p", "seeds", "0"], ["seeds must be an integer >= 1, got 0"]),
+    (["run", EXPERIMENT, "-p", "variants", "[LIF, LIFF]"], ["unknown variant 'LIFF'", "RLIF"]),
+    (["run", EXPERIMENT, "-p", "tasks", "[mnist-3d]"], ["unknown task 'mnist-3d'", "delayed-recall"]),
+    (["run", EXPERIMENT, "-p", "delay", "-1"], ["delay must be an integer >= 0, got -1"]),
+    (["run", EXPERIMENT, "-p", "decay", "1.5"], ["decay must be a number in [0, 1]", "1.5"]),
+    (["run", EXPERIMENT, "-p", "seeds", "[1"], ["parameter 'seeds'", "YAML"]),
+    (["run", EXPERIMENT, "-p", "profile", "smoke"], ["--profile"]),
+    (["results", "--experiment", "nope"], ["no records of experiment 'nope'", EXPERIMENT]),
+    (["results", "--format", "html"], ["'html'", "markdown", "csv"]),
+]
+
+
+@pytest.mark.parametrize("args, words", BAD, ids=[" ".join(a[:1] + a[2:]) for a, _ in BAD])
+def test_a_bad_parameter_stops_fast_with_its_name(notebooks, args, words):
+    done, seconds = snnlib(*args)
+    assert done.returncode != 0
+    for word in words:
+        assert word in done.stderr, done.stderr
+    assert seconds < 2.0, f"{seconds:.2f} s"
+    assert not paths.executed_dir().exists()  # nothing was executed
+
+
+def test_checking_parameters_does_not_import_torch(notebooks):
+    code = ("import sys, time; t = time.perf_counter(); from snnlib import cli; "
+            "rc = cli.main(['run', '01_dynamics_and_baseline', '-p', 'seeds', '0']); "
+            "assert rc == 2, rc; heavy = {'torch', 'pandas', 'spikingjelly'} & set(sys.modules); "
+            "assert not heavy, heavy; print(time.perf_counter() - t)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < 1.5
+
+
+def test_list_shows_notebook_parameters_and_profiles(notebooks, capsys):
+    code, out, _ = main(capsys, "list", EXPERIMENT)
+    assert code == 0
+    lines = out.splitlines()
+    header = lines[1].split()
+    assert header == ["parameter", "notebook", "default", "smoke", "quick", "full", "help"]
+    rows = {cells[0]: cells for cells in (re.split(r"\s{2,}", line.strip()) for line in lines[3:]) if cells[0]}
+    seeds = [defaults(EXPERIMENT, p)["seeds"] for p in ("smoke", "quick", "full")]
+    assert rows["seeds"] == ["seeds", "None", *map(str, seeds), "number of seeds per configuration"]
+    assert rows["profile"][:5] == ["profile", '"quick"', "smoke", "quick", "full"]
+    assert rows["fail"][:2] == ["fail", "False"]
+    assert rows["hidden"][1] == "(not in notebook)"  # a profile value the notebook does not expose
+    code, out, _ = main(capsys, "list")
+    assert code == 0 and all(e in out for e in EXPERIMENTS)
+
+
+def test_run_executes_the_notebook_and_replaces_it_only_on_success(notebooks):
+    target = paths.executed_dir() / f"{EXPERIMENT}.ipynb"
+    done, _ = snnlib("run", EXPERIMENT, "--profile", "smoke", "-p", "seeds", "3", "-p", "variants", "[LIF, IF]",
+                     "--no-progress")
+    assert done.returncode == 0, done.stderr
+    text = target.read_text()
+    assert "RESULT profile=smoke seeds=3 variants=['LIF', 'IF'] delay=None" in text
+    assert sorted(p.name for p in paths.executed_dir().iterdir()) == [target.name]  # no temporary file left
+
+    done, _ = snnlib("run", EXPERIMENT, "-p", "fail", "true", "--no-progress")
+    assert done.returncode == 1
+    assert "failed" in done.stderr and "on purpose" in done.stderr
+    assert target.read_text() == text  # the previous executed notebook is untouched
+    failed = paths.executed_dir() / "failed" / f"{EXPERIMENT}.ipynb"
+    assert "on purpose" in failed.read_text()
+    assert sorted(p.name for p in paths.executed_dir().glob("*.ipynb")) == [target.name]  # no stray chapter
+    assert [p.name for p in paths.executed_dir().iterdir() if p.is_file()] == [target.name]
+
+
+@pytest.fixture
+def some_records():
+    base = dict(task="delayed-recall", task_params=dict(n_train=64, n_test=32, delay=2), variant="LIF",
+                hidden=[8], epochs=1, device="cpu")
+    made = []
+    for experiment, seed in [("t", 0), ("t", 1), ("u", 0)]:
+        params = records.canonical(dict(base, experiment=experiment, seed=seed))
+        record = records.make(params, dict(test_accuracy=0.25 + seed / 8, firing_rates=[0.5]), 0.1, "cpu")
+        records.save(record)
+        made.append(record)
+    return made
+
+
+def test_results_as_csv(some_records, capsys):
+    code, out, _ = main(capsys, "results", "--experiment", "t", "--format", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    assert len(table) == 2 and set(table["experiment"]) == {"t"}
+    assert sorted(table["test_accuracy"]) == [0.25, 0.375] and sorted(table["seed"]) == [0, 1]
+    assert {"key", "seed", "variant", "task_params.delay", "firing_rates", "wall_seconds"} <= set(table.columns)
+    code, out, _ = main(capsys, "results", "--format", "csv", "--columns", "experiment,seed,test_accuracy")
+    assert code == 0 and out.splitlines()[0] == "experiment,seed,test_accuracy" and len(out.splitlines()) == 4
+
+
+def test_results_as_markdown(some_records, capsys):
+    code, out, _ = main(capsys, "results", "--columns", "experiment,seed,test_accuracy,firing_rates")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "| experiment | seed | test_accuracy | firing_rates |"
+    assert lines[1] == "|---|---|---|---|"
+    assert len(lines) == 5 and "| t | 1 | 0.375 | [0.5] |" in lines
+    code, _, err = main(capsys, "results", "--columns", "nope")
+    assert code == 2 and "no column 'nope'" in err
+
+
+def test_results_without_records(capsys):
+    code, out, err = main(capsys, "results")
+    assert code == 0 and out == "" and "no records" in err
+
+
+def test_clean_removes_what_it_says(some_records, capsys):
+    executed = paths.executed_dir()
+    executed.mkdir(parents=True)
+    (executed / f"{EXPERIMENT}.ipynb").write_text("{}")
+    (executed / "failed").mkdir()
+    (executed / "failed" / f"{EXPERIMENT}.ipynb").write_text("{}")
+    code, out, _ = main(capsys, "clean", "--records", "--experiment", "u")
+    assert code == 0 and out.count("removed") == 1 and len(records.load_all()) == 2
+    code, out, _ = main(capsys, "clean", "--executed")
+    assert code == 0 and f"removed {executed / f'{EXPERIMENT}.ipynb'}" in out and len(records.load_all()) == 2
+    assert out.count("removed") == 2 and list(executed.rglob("*.ipynb")) == []
+    (paths.records_dir() / ".abc.tmp").write_text("{")
+    code, out, _ = main(capsys, "clean")
+    assert code == 0 and out.count("removed") == 3 and records.load_all() == []
+    assert list(paths.records_dir().iterdir()) == []
+    code, out, _ = main(capsys, "clean")
+    assert code == 0 and out.strip() == "nothing to remove"
+
+
+def test_results_reports_a_corrupt_record_and_goes_on(some_records, capsys):
+    file = records.path(some_records[0]["key"])
+    file.write_text(file.read_text()[:100])
+    code, out, err = main(capsys, "results", "--format", "csv")
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
+    assert f"warning: ignoring record {file}" in err
+
+
+def test_task_names_read_without_torch_are_the_real_ones():
+    from snnlib import tasks
+
+    code = "import sys; from snnlib import profiles; print(list(profiles._task_names())); assert 'torch' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == repr(list(tasks.TASKS))
