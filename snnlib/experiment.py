@@ -112,14 +112,16 @@ def trained_model(params: dict):
 # --- measurements beyond accuracy (the run parameter ``measures``) ------------------------------------
 def measure_robustness(model, task, p) -> dict:
     """Accuracy under input noise (Gaussian on currents; deletion and insertion on spikes) at each of
-    ``noise_levels``, and under FGSM and PGD (``pgd_steps`` steps) at each of ``epsilons``, on the test set."""
+    ``noise_levels``, and under FGSM and PGD (``pgd_steps`` steps) at each of ``epsilons``, on the test set.
+    Attacked inputs are kept within the range the task's inputs take (train and test)."""
     mp = p["measure_params"]
     x, y, window = task.x_test, task.y_test, task.readout
+    bounds = (min(task.x_train.min().item(), x.min().item()), max(task.x_train.max().item(), x.max().item()))
     noise = [row for kind in attacks.noise_for_encoding(task.encoding)
              for row in attacks.noise_curve(model, x, y, window, kind, mp.get("noise_levels", [0.0, 0.2]), seed=p["seed"])]
-    attack = (attacks.robustness_curve(model, x, y, window, "fgsm", mp.get("epsilons", [0.0, 0.1]))
+    attack = (attacks.robustness_curve(model, x, y, window, "fgsm", mp.get("epsilons", [0.0, 0.1]), bounds=bounds)
               + attacks.robustness_curve(model, x, y, window, "pgd", mp.get("epsilons", [0.0, 0.1]),
-                                         seed=p["seed"], steps=mp.get("pgd_steps", 10)))
+                                         seed=p["seed"], steps=mp.get("pgd_steps", 10), bounds=bounds))
     return dict(noise=noise, attack=attack)
 
 

@@ -16,14 +16,25 @@ import inspect
 from .base import TaskData
 from .digits import make_digits
 from .memory import make_delayed_recall
+from .mnist1d import make_mnist1d
+from .neuromorphic import DatasetNotFoundError, make_nmnist, make_shd
+from .seq_digits import make_seq_digits
+from .stream import StreamData, make_stream
+from .temporal_xor import make_temporal_xor
 
 _BUILDERS = {
     "digits": make_digits,
+    "seq-digits": make_seq_digits,
+    "mnist1d": make_mnist1d,
     "delayed-recall": make_delayed_recall,
+    "temporal-xor": make_temporal_xor,
+    "shd": make_shd,
+    "nmnist": make_nmnist,
 }
 TASKS = tuple(_BUILDERS)
 
-__all__ = ["TASKS", "TaskData", "get_task", "task_parameters", "check_task"]
+__all__ = ["TASKS", "TaskData", "StreamData", "DatasetNotFoundError", "get_task", "make_stream",
+           "task_parameters", "check_task"]
 
 
 def check_task(name: str) -> None:
