@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+pd.set_option("display.max_colwidth", 200)  # effect descriptions and claims are long
+
 
 def fmt_ci(mean: float, low: float, high: float, percent: bool = True, digits: int = 1) -> str:
     """``"97.1% [96.0, 98.2]"`` (or plain numbers with ``percent=False``)."""
