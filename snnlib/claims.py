@@ -65,11 +65,12 @@ def middle(values) -> float:
 def relative_robustness(records: pd.DataFrame, keep=("task", "variant", "decay", "seed"), attack: str = "pgd",
                         eps: float | None = None) -> pd.DataFrame:
     """Per run: accuracy under ``attack`` at ``eps`` (default: the middle ε) divided by clean accuracy."""
+    keep = [c for c in keep if c in records.columns]
     curves = long_table(records, "attack", keep)
     curves = curves[curves["attack"] == attack]
     eps = middle(curves["eps"]) if eps is None else eps
-    at = curves[np.isclose(curves["eps"], eps)].set_index(list(keep))["accuracy"]
-    clean = curves[curves["eps"] == 0].set_index(list(keep))["accuracy"]
+    at = curves[np.isclose(curves["eps"], eps)].set_index(keep)["accuracy"]
+    clean = curves[curves["eps"] == 0].set_index(keep)["accuracy"]
     out = (at / clean.clip(lower=1e-9)).rename("relative_robustness").reset_index()
     return out.assign(eps=eps)
 
@@ -88,13 +89,19 @@ def c1(leakage: pd.DataFrame) -> list[dict]:
 
 
 def has_reset(variants: pd.Series) -> pd.Series:
-    return variants.map(lambda name: Variant.parse(name).reset != "none")
+    """``"reset"`` (hard or soft) or ``"no reset"`` for each variant name."""
+    return variants.map(lambda name: "no reset" if Variant.parse(name).reset == "none" else "reset")
+
+
+def recurrence_of(variants: pd.Series) -> pd.Series:
+    """``"recurrent"`` or ``"feed-forward"`` for each variant name."""
+    return variants.map(lambda name: "recurrent" if Variant.parse(name).recurrent else "feed-forward")
 
 
 def c2(reset: pd.DataFrame) -> list[dict]:
     stream = long_table(reset, "stream_accuracy", ("task", "variant", "seed"))
     later = stream[stream["position"] >= 2].assign(reset=lambda d: has_reset(d["variant"]))
-    effect = stats.difference_effect(later, "reset", (False, True), "value")
+    effect = stats.difference_effect(later, "reset", ("no reset", "reset"), "value")
     return [_row("C2", f"stream accuracy (positions ≥ 2, {stream['task'].iloc[0]}): reset minus no reset",
                  effect, +1, "fig-stream")]
 
@@ -103,21 +110,21 @@ def c3(reset: pd.DataFrame) -> list[dict]:
     rows = []
     for task, part in reset.groupby("task", sort=False):
         part = part.assign(reset=has_reset(part["variant"]))
-        scale = part.loc[part["reset"], "synops"].mean()
-        effect = stats.difference_effect(part.assign(rel=part["synops"] / scale), "reset", (True, False), "rel")
+        scale = part.loc[part["reset"] == "reset", "synops"].mean()
+        effect = stats.difference_effect(part.assign(rel=part["synops"] / scale), "reset", ("reset", "no reset"), "rel")
         rows.append(_row("C3", f"SynOps/sample, no reset minus reset (relative), {task}", effect, +1, "fig-synops"))
     return rows
 
 
 def c4(recurrence: pd.DataFrame) -> list[dict]:
-    rec = recurrence.assign(recurrent=recurrence["variant"].map(lambda n: Variant.parse(n).recurrent))
+    rec = recurrence.assign(recurrent=recurrence_of(recurrence["variant"]))
     rows = []
     for task, part in rec.groupby("task", sort=False):
-        acc = stats.difference_effect(part, "recurrent", (False, True), "test_accuracy")
+        acc = stats.difference_effect(part, "recurrent", ("feed-forward", "recurrent"), "test_accuracy")
         rows.append(_row("C4", f"accuracy: recurrent minus feed-forward, {task}", acc, +1, "fig-rec-accuracy"))
-    robust = relative_robustness(rec).assign(recurrent=lambda d: d["variant"].map(lambda n: Variant.parse(n).recurrent))
+    robust = relative_robustness(rec).assign(recurrent=lambda d: recurrence_of(d["variant"]))
     for task, part in robust.groupby("task", sort=False):
-        eff = stats.difference_effect(part, "recurrent", (False, True), "relative_robustness")
+        eff = stats.difference_effect(part, "recurrent", ("feed-forward", "recurrent"), "relative_robustness")
         rows.append(_row("C4", f"robustness: PGD/clean at ε={part['eps'].iloc[0]:g}, recurrent minus feed-forward, {task}",
                          eff, -1, "fig-rec-robustness"))
     return rows

@@ -16,18 +16,18 @@ from copy import deepcopy
 PROFILE_NAMES = ("smoke", "quick", "full")
 
 _COMMON = {
-    "smoke": dict(seeds=2, hidden=[32], decay=0.5, batch_size=128, lr=3e-3, device="auto", workers=1),
-    "quick": dict(seeds=3, hidden=[128], decay=0.5, batch_size=64, lr=3e-3, device="auto", workers=2),
-    "full": dict(seeds=10, hidden=[256], decay=0.5, batch_size=64, lr=2e-3, device="auto", workers=1),
+    "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1),
+    "quick": dict(seeds=3, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=2),
+    "full": dict(seeds=10, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1),
 }
 
 _EXPERIMENTS = {
     "01_dynamics_and_baseline": {
-        "smoke": dict(variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
+        "smoke": dict(decay=0.5, variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
                       epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128),
-        "quick": dict(variants="all", tasks=["digits", "delayed-recall"],
+        "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                       epochs={"digits": 15, "delayed-recall": 30}, delay=6, n_train=1024, n_test=512),
-        "full": dict(variants="all", tasks=["digits", "delayed-recall"],
+        "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                      epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=4096, n_test=1024),
     },
     "02_leakage": {  # C1: decay factor λ swept on delayed-recall (λ x delay) and on a second task
@@ -44,25 +44,25 @@ _EXPERIMENTS = {
                      noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], pgd_steps=20),
     },
     "03_reset": {  # C2, C3: hard / soft / no reset, with and without leak
-        "smoke": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], tasks=["digits", "delayed-recall"],
+        "smoke": dict(decay=0.5, variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], tasks=["digits", "delayed-recall"],
                       stream_task="digits", stream_length=3, epochs={"digits": 2, "delayed-recall": 2},
                       delay=4, n_train=256, n_test=128),
-        "quick": dict(variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset"],
+        "quick": dict(decay=0.5, variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset"],
                       tasks=["digits", "delayed-recall"], stream_task="digits", stream_length=8,
                       epochs={"digits": 15, "delayed-recall": 30}, delay=4, n_train=1024, n_test=512),
-        "full": dict(variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset"],
+        "full": dict(decay=0.5, variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset"],
                      tasks=["digits", "delayed-recall", "seq-digits"], stream_task="digits", stream_length=16,
                      epochs={"digits": 40, "delayed-recall": 60, "seq-digits": 40}, delay=4,
                      n_train=4096, n_test=1024),
     },
     "04_recurrence": {  # C4: feed-forward vs recurrent, leaky and not
-        "smoke": dict(variants=["LIF", "RLIF"], tasks=["temporal-xor", "seq-digits"],
+        "smoke": dict(decay=0.5, variants=["LIF", "RLIF"], tasks=["temporal-xor", "seq-digits"],
                       epochs={"temporal-xor": 2, "seq-digits": 2, "mnist1d": 2}, n_train=256, n_test=128,
                       epsilons=[0.0, 0.1], noise_levels=[0.0, 0.2], pgd_steps=2),
-        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], tasks=["temporal-xor", "mnist1d", "seq-digits"],
+        "quick": dict(decay=0.5, variants=["LIF", "RLIF", "IF", "RIF"], tasks=["temporal-xor", "mnist1d", "seq-digits"],
                       epochs={"temporal-xor": 20, "mnist1d": 30, "seq-digits": 40}, n_train=4000, n_test=1000,
                       epsilons=[0.0, 0.02, 0.05, 0.1, 0.2], noise_levels=[0.0, 0.1, 0.2, 0.4], pgd_steps=10),
-        "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"],
+        "full": dict(decay=0.5, variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"],
                      tasks=["temporal-xor", "mnist1d", "seq-digits"],
                      epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
                      epsilons=[0.0, 0.01, 0.02, 0.05, 0.1, 0.2], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],

@@ -203,7 +203,8 @@ def difference_effect(df: pd.DataFrame, factor: str, levels: tuple, value: str, 
     if not all(lv in means.columns for lv in levels):
         raise ValueError(f"levels {levels!r} of {factor!r} must both have non-missing {value!r} values")
     rng = np.random.default_rng(seed)
-    paired = means[[a, b]].notna().all(axis=1).all()
+    means = means.reindex(columns=[a, b])  # by label: boolean levels must not act as a mask
+    paired = means.notna().all(axis=1).all()
     if paired:
         d = (means[b] - means[a]).to_numpy()
         estimate = float(d.mean())

@@ -184,3 +184,13 @@ def test_effect_input_validation():
         slope_effect(sweep(0.1), "decay", "acc", n_boot=0)
     with pytest.raises(ValueError, match="missing_col"):
         slope_effect(sweep(0.1), "missing_col", "acc")
+
+
+def test_difference_effect_with_boolean_levels_is_by_label():
+    # Regression: boolean levels once acted as a row mask when the number of seeds was 2.
+    import pandas as pd
+    from snnlib.stats import difference_effect
+    for n_seeds in (2, 3, 5):
+        df = pd.DataFrame({"seed": list(range(n_seeds)) * 2, "flag": [False] * n_seeds + [True] * n_seeds,
+                           "v": [0.0] * n_seeds + [1.0] * n_seeds})
+        assert difference_effect(df, "flag", (False, True), "v").estimate == 1.0
