@@ -47,6 +47,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from .checks import check_int
+
 __all__ = [
     "NOISES", "ATTACKS", "gaussian_noise", "delete_spikes", "insert_spikes", "perturb", "noise_for_encoding",
     "frozen", "fgsm", "pgd", "apply_attack", "robust_accuracy", "robustness_curve", "noisy_accuracy", "noise_curve",
@@ -108,9 +110,7 @@ def _check_xy(x: torch.Tensor, y: torch.Tensor) -> None:
 
 
 def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    return batch_size
+    return check_int("batch_size", batch_size)
 
 
 # --- input noise ----------------------------------------------------------------------------------

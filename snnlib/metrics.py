@@ -55,6 +55,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .checks import check_int
 from .models import SNN
 
 __all__ = [
@@ -66,9 +67,7 @@ __all__ = [
 
 # --- input checks ---------------------------------------------------------------------------------
 def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    return batch_size
+    return check_int("batch_size", batch_size)
 
 
 def _check_spikes(spikes) -> list[torch.Tensor]:
@@ -220,10 +219,8 @@ def temporal_generalization(model: SNN, task, split: str = "test", batch_size: i
 def segment_windows(readout: slice, n_steps: int, n_segments: int) -> list[slice]:
     """The absolute readout windows of ``n_segments`` samples of ``n_steps`` steps each laid back to
     back, each sample read out over ``readout`` (relative to its own start, step 1)."""
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
-    if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
-        raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
+    check_int("n_steps", n_steps)
+    check_int("n_segments", n_segments)
     if not isinstance(readout, slice):
         raise ValueError(f"readout must be a slice, got {readout!r}")
     start, stop, step = readout.indices(n_steps)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from copy import deepcopy
 
+from .checks import check_int
+
 PROFILE_NAMES = ("smoke", "quick", "full")
 
 _COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1),
-    "quick": dict(seeds=3, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=2),
+    "quick": dict(seeds=5, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=2),
     "full": dict(seeds=10, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1),
 }
 
@@ -145,8 +147,7 @@ def _task_names() -> tuple[str, ...]:
 
 def _int(minimum: int):
     def check(name, value):
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        check_int(name, value, minimum)
     return check
 
 

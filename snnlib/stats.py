@@ -44,6 +44,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from .checks import check_int
+
 __all__ = ["MeanCI", "Effect", "VERDICTS", "mean_ci", "aggregate", "slope", "spearman", "difference_effect",
            "slope_effect", "spearman_effect", "verdict"]
 
@@ -95,9 +97,7 @@ def _check_columns(df: pd.DataFrame, columns) -> None:
 
 
 def _check_n_boot(n_boot) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
-        raise ValueError(f"n_boot must be an integer >= 1, got {n_boot!r}")
-    return n_boot
+    return check_int("n_boot", n_boot)
 
 
 # --- means and intervals --------------------------------------------------------------------------

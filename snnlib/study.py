@@ -7,16 +7,14 @@ dict of :func:`snnlib.experiment.run`.
 
 from __future__ import annotations
 
+from .checks import check_int
 from .neurons import check_decay
 from .variants import parse_variants
 
 
 def seeds(cfg: dict) -> range:
     """``range(cfg["seeds"])``; raises ``ValueError`` unless ``seeds`` is a positive integer."""
-    n = cfg["seeds"]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"seeds must be an integer >= 1 (the number of seeds), got {n!r}")
-    return range(n)
+    return range(check_int("seeds", cfg["seeds"]))
 
 
 def common(cfg: dict, experiment: str) -> dict:

@@ -30,6 +30,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import paths, records
+from .checks import check_int
 
 # run parameters whose value is itself a list: in a grid, only a list *of lists* is swept over them
 _LIST_VALUED = ("hidden", "measures")
@@ -161,8 +162,7 @@ def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Execut
     Raises ``ValueError`` (before any training) if any run has a bad parameter; if a run fails, the runs
     not yet started are cancelled, the finished ones keep their records, and its error is raised.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    check_int("workers", workers)
     if executor is not None and not hasattr(executor, "submit"):
         raise ValueError(f"executor must be a concurrent.futures.Executor (with submit), got {executor!r}")
     directory = Path(directory if directory is not None else paths.records_dir())

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .checks import check_int
 from .metrics import measure
 from .models import SNN
 
@@ -34,14 +35,11 @@ class TrainConfig:
     progress: bool = False  # a tqdm bar over epochs
 
     def __post_init__(self):
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        check_int("epochs", self.epochs)
+        check_int("batch_size", self.batch_size)
+        check_int("seed", self.seed, minimum=0)
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         resolve_device(self.device)
 
     def as_dict(self) -> dict:

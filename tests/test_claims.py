@@ -27,7 +27,8 @@ def leakage(memory_slope=0.6, robust_slope=-0.3):
 
 def reset(stream_gain=0.3):
     rows, rng = [], np.random.default_rng(1)
-    for variant, has_reset in (("LIF", True), ("LIF-soft", True), ("LIF-noreset", False), ("IF-noreset", False)):
+    for variant, has_reset in (("LIF", True), ("LIF-soft", True), ("LIF-noreset", False), ("IF", True),
+                               ("IF-noreset", False)):
         for s in SEEDS:
             later = 0.5 + (stream_gain if has_reset else 0.0) + rng.normal(0, 0.02)
             rows.append({"task": "digits", "variant": variant, "seed": s, "test_accuracy": 0.95,
@@ -64,6 +65,13 @@ def test_changing_the_records_changes_the_verdicts():
     assert v["C1"] == "not supported"        # less leak was more robust
     assert v["C2"] == "inconclusive"          # no stream difference
     assert v["C4"] == "not supported"        # recurrence lowered accuracy
+
+
+def test_chance_level_runs_have_no_robustness():
+    rc = recurrence().assign(chance=0.5)
+    rc.loc[rc["variant"] == "LIF", "test_accuracy"] = 0.52
+    robust = claims.relative_robustness(rc, keep=("task", "variant", "seed"))
+    assert "LIF" not in set(robust["variant"]) and "IF" in set(robust["variant"])
 
 
 def test_combine_rule():

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import TaskData, as_tensors, check_fraction, check_int
+from ..checks import check_fraction, check_int
+from .base import TaskData, as_tensors
 
 
 def make_delayed_recall(seed: int = 0, delay: int = 4, n_classes: int = 4, n_channels: int = 20,

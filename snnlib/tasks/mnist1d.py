@@ -35,7 +35,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .base import TaskData, as_tensors, check_fraction, check_int
+from ..checks import check_fraction, check_int
+from .base import TaskData, as_tensors
 
 CENTRE_RANGE = 2.5  # receptive-field centres span [-2.5, 2.5] standard deviations
 

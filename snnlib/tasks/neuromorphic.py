@@ -44,7 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from ..paths import results_dir
-from .base import TaskData, as_tensors, check_fraction, check_int
+from ..checks import check_fraction, check_int
+from .base import TaskData, as_tensors
 
 DATA_ENV = "SNNLIB_DATA"
 

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .base import TaskData, as_tensors, check_fraction, check_int
+from ..checks import check_fraction, check_int
+from .base import TaskData, as_tensors
 
 
 def make_seq_digits(seed: int = 0, row_steps: int = 1, gain: float = 3.0, test_fraction: float = 0.25) -> TaskData:

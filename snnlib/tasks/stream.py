@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .base import TaskData, check_choice, check_int
+from ..checks import check_choice, check_int
+from .base import TaskData
 
 SPLITS = ("test", "train")
 

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import TaskData, as_tensors, check_choice, check_fraction, check_int
+from ..checks import check_choice, check_fraction, check_int
+from .base import TaskData, as_tensors
 
 CHANNEL_MODES = ("separate", "shared")
 
