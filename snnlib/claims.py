@@ -196,7 +196,7 @@ def recommendations(effects: pd.DataFrame) -> str:
         above, below, neither = _ADVICE[(row["claim"], kind)]
         text = above if row["ci_low"] > 0 else below if row["ci_high"] < 0 else neither
         where = row["effect"].rsplit(", ", 1)[-1] if row["claim"] in ("C2", "C3", "C4") else ""
-        lines.append(f"- {text}{f' ({where})' if where else ''}: effect {row['estimate']:.3f} "
+        lines.append(f"- {f'**{where}**: ' if where else ''}{text}: effect {row['estimate']:.3f} "
                      f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}], {row['verdict']} for {row['claim']} "
                      f"({{numref}}`{row['figure']}`).")
     return "\n".join(lines)

@@ -21,22 +21,21 @@ from __future__ import annotations
 
 import time
 
-import torch
-
 from . import attacks
 from . import metrics as metrics_mod
 from . import tasks as tasks_mod
-from .models import build_snn
+from .models import build_snn, check_sizes
 from .neurons import check_decay
 from .train import TrainConfig, fit, resolve_device, seed_everything
 from .variants import Variant
 
-DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5, hidden=[128],
-                readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto", measures=[],
-                measure_params={})
+DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5,
+                hidden=[128], readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto",
+                measures=[], measure_params={})
 
 # name -> function(model, task, params) -> dict of metrics; defined at the end of this module
 MEASURES: dict = {}
+
 
 def with_defaults(params: dict) -> dict:
     """``params`` completed with :data:`DEFAULTS`; unknown keys raise ``ValueError``."""
@@ -64,9 +63,8 @@ def validate(params: dict) -> dict:
     tasks_mod.check_task_params(p["task"], p["task_params"])
     Variant.parse(p["variant"])
     check_decay(p["decay"])
-    check_decay(p["readout_decay"]) if p["readout_decay"] is not None else None
-    if not p["hidden"] or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in p["hidden"]):
-        raise ValueError(f"hidden must be a non-empty list of positive integers, got {p['hidden']!r}")
+    check_decay(p["readout_decay"])
+    check_sizes("hidden", p["hidden"])
     train_config(p)
     unknown = [m for m in p["measures"] if m not in MEASURES]
     if unknown:
