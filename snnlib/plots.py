@@ -45,11 +45,11 @@ def variant_bars(summary: pd.DataFrame, x: str = "variant", hue: str | None = "t
 
 
 def line_ci(summary: pd.DataFrame, x: str, hue: str | None = None, xlabel: str = "", ylabel: str = "",
-            title: str = "", ax=None, chance: float | None = None, style: str | None = None):
-    """Mean along a swept ``x`` with a shaded 95% interval per ``hue`` level."""
+            title: str = "", ax=None, chance: float | None = None, hue_order=None):
+    """Mean along a swept ``x`` with a shaded 95% interval per ``hue`` level (in ``hue_order`` if given)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.8))
-    levels = list(dict.fromkeys(summary[hue])) if hue else [None]
+    levels = (list(hue_order) if hue_order is not None else list(dict.fromkeys(summary[hue]))) if hue else [None]
     palette = dict(zip(levels, sns.color_palette(n_colors=len(levels))))
     for level in levels:
         part = (summary if level is None else summary[summary[hue] == level]).sort_values(x)
