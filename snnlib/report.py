@@ -8,8 +8,12 @@ pd.set_option("display.max_colwidth", 200)  # effect descriptions and claims are
 
 
 def fmt_ci(mean: float, low: float, high: float, percent: bool = True, digits: int = 1) -> str:
-    """``"97.1% [96.0, 98.2]"`` (or plain numbers with ``percent=False``)."""
+    """``"97.1% [96.0, 98.2]"`` (or plain numbers with ``percent=False``).
+
+    Percentages are accuracies: their interval is clipped to [0%, 100%], the range an accuracy can take
+    (a Student-t interval over few seeds can reach past it)."""
     if percent:
+        low, high = max(low, 0.0), min(high, 1.0)
         return f"{100 * mean:.{digits}f}% [{100 * low:.{digits}f}, {100 * high:.{digits}f}]"
     return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 

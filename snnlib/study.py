@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .checks import check_int
 from .neurons import check_decay
+from .tasks import task_parameters
 from .variants import parse_variants
 
 
@@ -19,15 +20,15 @@ def seeds(cfg: dict) -> range:
 
 def common(cfg: dict, experiment: str) -> dict:
     """The run parameters every run of an experiment shares."""
-    return dict(experiment=experiment, profile=cfg["profile"], hidden=cfg["hidden"], batch_size=cfg["batch_size"], lr=cfg["lr"],
-                device=cfg["device"])
+    return dict(experiment=experiment, profile=cfg["profile"], hidden=cfg["hidden"], batch_size=cfg["batch_size"],
+                lr=cfg["lr"], device=cfg["device"])
 
 
 def task_params(cfg: dict, task: str, **extra) -> dict:
-    """Task parameters from ``cfg`` for ``task``: sample counts and delay where the task takes them."""
-    if task == "delayed-recall":
-        return {**dict(delay=cfg.get("delay"), n_train=cfg["n_train"], n_test=cfg["n_test"]), **extra}
-    return {**sized(cfg, task), **extra}
+    """Task parameters from ``cfg`` for ``task`` (``n_train``, ``n_test``, ``delay`` where the task
+    takes them), then ``extra``."""
+    takes = task_parameters(task)
+    return {**{name: cfg[name] for name in ("n_train", "n_test", "delay") if name in cfg and name in takes}, **extra}
 
 
 def epochs_for(cfg: dict, task: str) -> int:
@@ -100,13 +101,3 @@ def recurrence_runs(cfg: dict) -> list[dict]:
                  measure_params=robustness_params(cfg))
             for task in cfg["tasks"] for v in parse_variants(cfg["variants"]) for s in seeds(cfg)]
 
-
-def sized(cfg: dict, task: str) -> dict:
-    """Sample counts for generated tasks that take them (``digits`` and ``seq-digits`` are fixed-size)."""
-    from .tasks import task_parameters
-    names = task_parameters(task)
-    out = {}
-    for ours, theirs in (("n_train", "n_train"), ("n_test", "n_test")):
-        if theirs in names and ours in cfg:
-            out[theirs] = cfg[ours]
-    return out
