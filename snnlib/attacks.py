@@ -109,10 +109,6 @@ def _check_xy(x: torch.Tensor, y: torch.Tensor) -> None:
         raise ValueError(f"y must be [N] with N = x.shape[1] = {x.shape[1]}, got shape {tuple(y.shape)}")
 
 
-def _check_batch_size(batch_size) -> int:
-    return check_int("batch_size", batch_size)
-
-
 # --- input noise ----------------------------------------------------------------------------------
 def gaussian_noise(x: torch.Tensor, sigma: float, seed: int | torch.Generator = 0,
                    bounds: tuple[float, float] | None = None) -> torch.Tensor:
@@ -278,7 +274,7 @@ def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout:
     ``random_start``...); PGD's random start draws from one generator seeded by ``seed``.
     ``ε = 0`` is the clean accuracy exactly."""
     _check_xy(x, y)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size)
     eps = _check_level("eps", eps)
     if not callable(attack) and attack not in ATTACKS:
         raise ValueError(f"attack must be one of {ATTACKS} or a callable, got {attack!r}")
@@ -308,7 +304,7 @@ def noisy_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: 
     """Accuracy on ``perturb(x, kind, level, seed)`` (the whole set perturbed at once, so the result
     does not depend on ``batch_size``). Level 0 is the clean accuracy."""
     _check_xy(x, y)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size)
     noisy = perturb(x, kind, level, seed)
     device = next(model.parameters()).device
     with frozen(model):

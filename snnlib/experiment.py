@@ -33,7 +33,8 @@ DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params=
                 hidden=[128], readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto",
                 measures=[], measure_params={})
 
-# name -> function(model, task, params) -> dict of metrics; defined at the end of this module
+# name -> function(model, task, params, test) -> dict of metrics, where ``test`` is the run's test-set
+# measurement (snnlib.metrics.measure); defined at the end of this module
 MEASURES: dict = {}
 
 
@@ -94,7 +95,7 @@ def run(params: dict, progress: bool = False) -> dict:
                    firing_rates=test["firing_rates"], firing_rate=test["firing_rate"], sparsity=test["sparsity"],
                    synops=test["synops"], final_train_loss=history[-1]["loss"], chance=task.chance)
     for name in p["measures"]:
-        metrics.update(MEASURES[name](model, task, p))
+        metrics.update(MEASURES[name](model, task, p, test))
     metrics["train_seconds"] = time.perf_counter() - start
     return metrics
 
@@ -108,7 +109,7 @@ def trained_model(params: dict):
 
 
 # --- measurements beyond accuracy (the run parameter ``measures``) ------------------------------------
-def measure_robustness(model, task, p) -> dict:
+def measure_robustness(model, task, p, test) -> dict:
     """Accuracy under input noise (Gaussian on currents; deletion and insertion on spikes) at each of
     ``noise_levels``, and under FGSM and PGD (``pgd_steps`` steps) at each of ``epsilons``, on the test set.
     Attacked inputs are kept within the range the task's inputs take (train and test)."""
@@ -123,7 +124,7 @@ def measure_robustness(model, task, p) -> dict:
     return dict(noise=noise, attack=attack)
 
 
-def measure_generalization(model, task, p) -> dict:
+def measure_generalization(model, task, p, test) -> dict:
     """Temporal generalization: test accuracy at every delay in ``delays`` (the trained delay included)
     of the same task with the same seed, read out over each task's own recall window."""
     if "delay" not in task.params:
@@ -136,14 +137,13 @@ def measure_generalization(model, task, p) -> dict:
     return dict(generalization=rows)
 
 
-def measure_efficiency(model, task, p) -> dict:
-    """Firing rate per layer, SynOps per sample (input spikes included for spike inputs) and sparsity
-    on the test set; the main metrics already hold these, this adds the per-layer SynOps."""
-    result = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
-    return dict(layer_synops=result["layer_synops"])
+def measure_efficiency(model, task, p, test) -> dict:
+    """SynOps per sample of each spiking layer on the test set (input spikes included for spike inputs
+    in the total ``synops``); firing rates, sparsity and total SynOps are among the main metrics."""
+    return dict(layer_synops=test["layer_synops"])
 
 
-def measure_stream(model, task, p) -> dict:
+def measure_stream(model, task, p, test) -> dict:
     """Uninterrupted processing: ``stream_length`` test samples fed back to back with no state reset;
     accuracy per stream position and the mean hidden membrane per segment (drift)."""
     k = p["measure_params"].get("stream_length", 4)

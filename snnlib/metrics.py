@@ -66,10 +66,6 @@ __all__ = [
 
 
 # --- input checks ---------------------------------------------------------------------------------
-def _check_batch_size(batch_size) -> int:
-    return check_int("batch_size", batch_size)
-
-
 def _check_spikes(spikes) -> list[torch.Tensor]:
     spikes = list(spikes)
     if not spikes or not all(isinstance(s, torch.Tensor) and s.dim() == 3 for s in spikes):
@@ -162,7 +158,7 @@ def measure(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice = slice
     ``input_spikes``), ``layer_synops`` (per layer, per sample) and ``n``.
     """
     _check_xy(x, y)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size)
     device = _device(model)
     model.eval()
     n_layers = len(model.layers)
@@ -255,7 +251,7 @@ def stream_accuracy(model: SNN, x_stream: torch.Tensor, y_segments: torch.Tensor
     if y_segments.dim() != 2 or y_segments.shape[0] != x_stream.shape[1]:
         raise ValueError(f"y_segments must be [N, K] with N = {x_stream.shape[1]}, got shape {tuple(y_segments.shape)}")
     windows = _check_windows(windows, x_stream.shape[0], y_segments.shape[1])
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size)
     device = _device(model)
     model.eval()
     correct = torch.zeros(len(windows), dtype=torch.long)
@@ -280,7 +276,7 @@ def membrane_drift(model: SNN, x_stream: torch.Tensor, n_segments: int, batch_si
             or x_stream.shape[0] % n_segments:
         raise ValueError(f"n_segments must be an integer >= 1 dividing the {x_stream.shape[0]} stream steps, "
                          f"got {n_segments!r}")
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size)
     device = _device(model)
     model.eval()
     nodes = [layer.node for layer in model.layers]

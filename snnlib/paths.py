@@ -30,6 +30,17 @@ def notebooks_dir() -> Path:
     return Path(os.environ.get("SNNLIB_NOTEBOOKS", NOTEBOOKS))
 
 
+DATA_ENV = "SNNLIB_DATA"
+
+
+def data_dir(name: str, given: str | os.PathLike | None = None) -> Path:
+    """The folder of data set ``name``: ``given``, else ``$SNNLIB_DATA/<name>``, else ``<results>/data/<name>``."""
+    if given is not None:
+        return Path(given)
+    root = os.environ.get(DATA_ENV)
+    return (Path(root) if root else results_dir() / "data") / name
+
+
 def executed_dir() -> Path:
     """Where papermill writes the executed notebooks that the book renders."""
     return Path(os.environ.get("SNNLIB_EXECUTED", BOOK / "executed"))

@@ -83,11 +83,9 @@ def _float_like(defaults: dict, values: dict) -> dict:
 
 
 def _resolve_device(device: str) -> str:
-    if device == "auto":
-        import torch
+    from .train import resolve_device  # imported here: the command line starts without torch
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return str(resolve_device(device))
 
 
 def canonical(params: dict) -> dict:

@@ -43,11 +43,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..paths import results_dir
+from ..paths import DATA_ENV, data_dir
 from ..checks import check_fraction, check_int
 from .base import TaskData, as_tensors
 
-DATA_ENV = "SNNLIB_DATA"
 
 SHD_URL = "https://zenkelab.org/datasets/"
 SHD_FILES = {"train": "shd_train.h5", "test": "shd_test.h5"}
@@ -65,14 +64,6 @@ _CACHE_SIZE = 2
 
 class DatasetNotFoundError(FileNotFoundError, ValueError):
     """A data set's files are not where they are looked for; the message says what to download, and where."""
-
-
-def data_dir(name: str, given: str | os.PathLike | None = None) -> Path:
-    """The folder of data set ``name``: ``given``, else ``$SNNLIB_DATA/<name>``, else ``<results>/data/<name>``."""
-    if given is not None:
-        return Path(given)
-    root = os.environ.get(DATA_ENV)
-    return (Path(root) if root else results_dir() / "data") / name
 
 
 def _check_optional_count(name: str, value) -> int | None:
