@@ -8,8 +8,8 @@
     snnlib clean [--records] [--executed] [--experiment E]
 
 ``run`` checks the experiment, the profile, every parameter name (against the notebook's ``parameters``
-cell, read with ``papermill.inspect_notebook``) and every value (:func:`snnlib.profiles.resolve` and
-:func:`snnlib.profiles.check_params`) before it starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill into
+cell, read with ``papermill.inspect_notebook``) and every value (:func:`snnlib.study.profiles.resolve` and
+:func:`snnlib.study.profiles.check_params`) before it starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill into
 ``executed_dir()/EXPERIMENT.ipynb``. The notebook is written to a temporary file first and replaces the
 previous executed notebook only when it ran to the end; a failed one is kept as
 ``executed_dir()/failed/EXPERIMENT.ipynb`` (a subfolder, so globs of executed chapters never see it).
@@ -26,7 +26,9 @@ import re
 import sys
 from pathlib import Path
 
-from . import paths, profiles
+from snnlib import paths
+
+from snnlib.study import profiles
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -224,7 +226,7 @@ def cmd_run(args) -> int:
 def cmd_results(args) -> int:
     import warnings
 
-    from . import records
+    from snnlib.study import records
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", records.CorruptRecordWarning)
@@ -267,7 +269,7 @@ def cmd_clean(args) -> int:
             if args.experiment is None:
                 files = sorted(folder.glob("*.json")) + sorted(folder.glob(".*.tmp"))
             else:
-                from . import records
+                from snnlib.study import records
 
                 files = [records.path(r["key"], folder) for r in records.load_all(folder, args.experiment)]
             removed += _remove(files)

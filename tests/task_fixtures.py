@@ -1,6 +1,6 @@
 """Tiny SHD and N-MNIST data sets written in the real on-disk formats, for tests.
 
-The writers pack the bytes themselves (independently of :mod:`snnlib.tasks.neuromorphic`'s readers),
+The writers pack the bytes themselves (independently of :mod:`snnlib.data.neuromorphic`'s readers),
 so a test that loads what they wrote checks the readers against the formats, not against themselves.
 
 - SHD: HDF5 ``shd_train.h5`` / ``shd_test.h5`` with variable-length ``spikes/times`` (seconds,

@@ -1,13 +1,13 @@
-"""Input noise and white-box attacks through the surrogate gradient (snnlib.attacks)."""
+"""Input noise and white-box attacks through the surrogate gradient (snnlib.measure.attacks)."""
 
 import pytest
 import torch
 from torch import nn
 
-from snnlib import attacks
-from snnlib.models import build_snn
-from snnlib.tasks import get_task
-from snnlib.train import TrainConfig, evaluate, fit, seed_everything
+from snnlib.measure import attacks
+from snnlib.model.models import build_snn
+from snnlib.data import get_task
+from snnlib.measure.train import TrainConfig, evaluate, fit, seed_everything
 
 torch.set_num_threads(1)
 

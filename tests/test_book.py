@@ -6,9 +6,9 @@ import nbformat
 import pytest
 import yaml
 
-from snnlib import profiles
+from snnlib.study import profiles
 from snnlib.paths import BOOK, NOTEBOOKS
-from snnlib.variants import Variant
+from snnlib.model.variants import Variant
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
 

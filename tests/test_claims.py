@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from snnlib import claims
+from snnlib.analysis import claims
 
 SEEDS = range(5)
 EPS = [0.0, 0.05, 0.1]

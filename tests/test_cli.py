@@ -12,8 +12,12 @@ import nbformat
 import pandas as pd
 import pytest
 
-from snnlib import cli, paths, records
-from snnlib.profiles import EXPERIMENTS, defaults
+from snnlib import cli
+
+from snnlib import paths
+
+from snnlib.study import records
+from snnlib.study.profiles import EXPERIMENTS, defaults
 
 EXPERIMENT = "01_dynamics_and_baseline"
 PARAMETERS = '''profile = "quick"  # smoke | quick | full
@@ -220,7 +224,7 @@ def test_results_reports_a_corrupt_record_and_goes_on(some_records, capsys):
 
 
 def test_task_names_read_without_torch_are_the_real_ones():
-    from snnlib import tasks
+    from snnlib import data as tasks
 
     code = "import sys; from snnlib import profiles; print(list(profiles._task_names())); assert 'torch' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -1,12 +1,12 @@
-"""Measurements: rates, sparsity, SynOps, gap, streams, drift, temporal generalization (snnlib.metrics)."""
+"""Measurements: rates, sparsity, SynOps, gap, streams, drift, temporal generalization (snnlib.measure.metrics)."""
 
 import pytest
 import torch
 
-from snnlib import metrics
-from snnlib.models import build_snn
-from snnlib.tasks import get_task
-from snnlib.train import evaluate, seed_everything
+from snnlib.measure import metrics
+from snnlib.model.models import build_snn
+from snnlib.data import get_task
+from snnlib.measure.train import evaluate, seed_everything
 
 torch.set_num_threads(1)
 

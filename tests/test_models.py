@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from snnlib.layers import LeakyReadout, SpikingLinear
-from snnlib.models import build_snn
-from snnlib.variants import Variant
+from snnlib.model.layers import LeakyReadout, SpikingLinear
+from snnlib.model.models import build_snn
+from snnlib.model.variants import Variant
 
 
 @pytest.mark.parametrize("name", Variant.names())

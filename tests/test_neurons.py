@@ -4,7 +4,7 @@ import pytest
 import snntorch
 import torch
 
-from snnlib.neurons import StrictATan, VariantNode
+from snnlib.model.neurons import StrictATan, VariantNode
 
 CURRENTS = [0.6, 0.6, 0.6, 0.0, 1.2]
 

@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from snnlib import experiment, records
+from snnlib.study import experiment
+
+from snnlib.study import records
 
 TINY = dict(experiment="t", task="delayed-recall", task_params=dict(n_train=64, n_test=32, delay=2),
             variant="LIF", hidden=[8], epochs=1, seed=0, device="cpu")

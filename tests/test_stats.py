@@ -1,4 +1,4 @@
-"""Statistics on synthetic data whose answer is known (snnlib.stats)."""
+"""Statistics on synthetic data whose answer is known (snnlib.analysis.stats)."""
 
 import math
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from scipy import stats as sps
 
-from snnlib.stats import (Effect, aggregate, difference_effect, mean_ci, slope, slope_effect, spearman,
+from snnlib.analysis.stats import (Effect, aggregate, difference_effect, mean_ci, slope, slope_effect, spearman,
                           spearman_effect, verdict)
 
 torch.set_num_threads(1)
@@ -189,7 +189,7 @@ def test_effect_input_validation():
 def test_difference_effect_with_boolean_levels_is_by_label():
     # Regression: boolean levels once acted as a row mask when the number of seeds was 2.
     import pandas as pd
-    from snnlib.stats import difference_effect
+    from snnlib.analysis.stats import difference_effect
     for n_seeds in (2, 3, 5):
         df = pd.DataFrame({"seed": list(range(n_seeds)) * 2, "flag": [False] * n_seeds + [True] * n_seeds,
                            "v": [0.0] * n_seeds + [1.0] * n_seeds})

@@ -1,7 +1,11 @@
 import pytest
 
-from snnlib import profiles, report, study
-from snnlib.experiment import validate
+from snnlib.study import profiles
+
+from snnlib.analysis import report
+
+from snnlib.study import runs as study
+from snnlib.study.experiment import validate
 
 
 @pytest.mark.parametrize("experiment,build", [

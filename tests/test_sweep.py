@@ -14,7 +14,11 @@ import pandas as pd
 import pytest
 import torch
 
-from snnlib import experiment, records, sweep
+from snnlib.study import experiment
+
+from snnlib.study import records
+
+from snnlib.study import sweep
 
 BASE = dict(experiment="t", task="delayed-recall", task_params=dict(n_train=64, n_test=32, delay=2),
             variant="LIF", hidden=[8], epochs=1, seed=0, device="cpu")
@@ -115,7 +119,8 @@ def test_a_failing_run_is_named_and_the_others_keep_their_records(tmp_path, monk
 
 SCRIPT = """
 import sys, time
-from snnlib import records, sweep
+from snnlib.study import records
+from snnlib.study import sweep
 
 execute = records.execute
 def slow(*args, **kwargs):  # room to be killed between two records

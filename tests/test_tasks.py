@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from snnlib.tasks import (TASKS, DatasetNotFoundError, StreamData, TaskData, get_task, make_stream,
+from snnlib.data import (TASKS, DatasetNotFoundError, StreamData, TaskData, get_task, make_stream,
                           task_parameters)
-from snnlib.tasks import mnist1d as mnist1d_module
-from snnlib.tasks.neuromorphic import SHD_URL, data_dir, read_atis_events
-from snnlib.tasks.stream import shift_window
-from snnlib.tasks.temporal_xor import event_onsets, parity
+from snnlib.data import mnist1d as mnist1d_module
+from snnlib.data.neuromorphic import SHD_URL, data_dir, read_atis_events
+from snnlib.data.stream import shift_window
+from snnlib.data.temporal_xor import event_onsets, parity
 
 from task_fixtures import make_nmnist_dir, make_shd_dir, pack_atis, write_shd_file
 

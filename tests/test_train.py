@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from snnlib import experiment
-from snnlib.train import TrainConfig, resolve_device
+from snnlib.study import experiment
+from snnlib.measure.train import TrainConfig, resolve_device
 
 TINY = dict(experiment="test", task="delayed-recall", task_params=dict(n_train=96, n_test=48, delay=2),
             variant="LIF", hidden=[16], epochs=2, batch_size=32, seed=3, device="cpu")

@@ -1,6 +1,6 @@
 import pytest
 
-from snnlib.variants import Variant, parse_variants
+from snnlib.model.variants import Variant, parse_variants
 
 DESIGN_TABLE = {  # DESIGN.md §3
     "LIF": Variant(True, "hard", False),

@@ -43,8 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..paths import DATA_ENV, data_dir
-from ..checks import check_fraction, check_int
+from snnlib.paths import DATA_ENV, data_dir
+from snnlib.checks import check_fraction, check_int
 from .base import TaskData, as_tensors
 
 

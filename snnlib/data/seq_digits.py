@@ -10,7 +10,7 @@ The default ``gain = 3`` drives the first layer harder than ``pixel / 16`` alone
 instead of 64): with it an ``RLIF`` network ([128], ``λ = 0.5``; 40 epochs, Adam lr 3e-3, batch 64)
 reaches 91-92 % test accuracy; with ``gain = 1`` it was 90-92 % but less stable across seeds.
 
-The stratified train/test split is drawn from ``seed``, as in :mod:`snnlib.tasks.digits`.
+The stratified train/test split is drawn from ``seed``, as in :mod:`snnlib.data.digits`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from ..checks import check_fraction, check_int
+from snnlib.checks import check_fraction, check_int
 from .base import TaskData, as_tensors
 
 

@@ -1,13 +1,13 @@
-"""Multi-layer spiking networks built from a :class:`~snnlib.variants.Variant`.
+"""Multi-layer spiking networks built from a :class:`~snnlib.model.variants.Variant`.
 
 ``build_snn(n_inputs, hidden_sizes, n_outputs, variant, decay)`` stacks one
-:class:`~snnlib.layers.SpikingLinear` per hidden size, all of the same variant, and ends in the
-non-spiking :class:`~snnlib.layers.LeakyReadout` (DESIGN.md §2). The readout decay is fixed across
+:class:`~snnlib.model.layers.SpikingLinear` per hidden size, all of the same variant, and ends in the
+non-spiking :class:`~snnlib.model.layers.LeakyReadout` (DESIGN.md §2). The readout decay is fixed across
 variants (default 0.5) so that memory, when there is any, must live in the spiking layers.
 
 Every forward pass starts from a cleared state (``V = 0``, ``S = 0``): the state never leaks between
 batches. Feeding samples back to back without a reset is done by concatenating them in time
-(:mod:`snnlib.tasks` streams), not by skipping the reset.
+(:mod:`snnlib.data` streams), not by skipping the reset.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import torch
 from spikingjelly.activation_based import functional
 from torch import nn
 
-from .layers import LeakyReadout, SpikingLinear
-from .neurons import check_decay
-from .variants import Variant
+from snnlib.model.layers import LeakyReadout, SpikingLinear
+from snnlib.model.neurons import check_decay
+from snnlib.model.variants import Variant
 
 
 class SNN(nn.Module):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..checks import check_choice, check_int
+from snnlib.checks import check_choice, check_int
 from .base import TaskData
 
 SPLITS = ("test", "train")

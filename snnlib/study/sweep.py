@@ -3,14 +3,14 @@
 ``run_grid(runs_or_grid, workers=1, executor=None, force=False, progress=True, directory=None)``
 
 1. expands ``runs_or_grid`` into runs (:func:`expand`);
-2. puts every run in canonical form (:func:`snnlib.records.canonical`), so a bad parameter anywhere
+2. puts every run in canonical form (:func:`snnlib.study.records.canonical`), so a bad parameter anywhere
    stops the sweep with a ``ValueError`` naming the run and the parameter *before any training*;
 3. skips every run whose record exists (unless ``force``), and drops duplicates;
 4. trains the rest, in this process (default), on a local process pool (``workers > 1``) or on any
    :class:`concurrent.futures.Executor` passed as ``executor`` (e.g. a Dask ``client.get_executor()``;
    only ``submit`` and :func:`concurrent.futures.as_completed` are used, and the executor is not shut
    down). Each worker writes its run's record as soon as the run finishes, atomically;
-5. returns the DataFrame of the sweep's records (:func:`snnlib.records.to_frame`), one row per distinct
+5. returns the DataFrame of the sweep's records (:func:`snnlib.study.records.to_frame`), one row per distinct
    run, in the order of the runs.
 
 Because every finished run is on disk at once and runs are pure functions of their parameters, a sweep
@@ -29,8 +29,10 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from . import paths, records
-from .checks import check_int
+from snnlib import paths
+
+from snnlib.study import records
+from snnlib.checks import check_int
 
 # run parameters whose value is itself a list: in a grid, only a list *of lists* is swept over them
 _LIST_VALUED = ("hidden", "measures")

@@ -1,8 +1,8 @@
 """The four claims of the study (DESIGN.md §1), each decided from recorded runs.
 
 Every claim is measured by one or more *effects*; each effect is an estimate with a 95% bootstrap
-interval over seeds (:mod:`snnlib.stats`) and an expected sign, and gets its verdict from
-:func:`snnlib.stats.verdict`. A claim with several effects (a trade-off, or one effect per task) is
+interval over seeds (:mod:`snnlib.analysis.stats`) and an expected sign, and gets its verdict from
+:func:`snnlib.analysis.stats.verdict`. A claim with several effects (a trade-off, or one effect per task) is
 combined conservatively (:func:`combine`): *supported* only if every effect is supported, *not
 supported* if any effect has the wrong sign, *inconclusive* otherwise.
 
@@ -27,9 +27,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import stats
-from .report import long_table
-from .variants import Variant
+from snnlib.analysis import stats
+from snnlib.analysis.report import long_table
+from snnlib.model.variants import Variant
 
 CLAIMS = {
     "C1": "leakage trades memory retention against robustness",

@@ -1,17 +1,17 @@
 """One training run of the study, as a pure function of its parameters.
 
 ``run(params) -> metrics`` builds the task and the network, trains it, and measures it. Parameters
-and metrics are plain JSON-ready dicts, so a run can be recorded (:mod:`snnlib.records`), keyed by
-its parameters, and handed to any worker process (:mod:`snnlib.sweep`).
+and metrics are plain JSON-ready dicts, so a run can be recorded (:mod:`snnlib.study.records`), keyed by
+its parameters, and handed to any worker process (:mod:`snnlib.study.sweep`).
 
 Parameters (``DEFAULTS`` gives the defaults; ``validate`` checks them all before any training)::
 
     experiment    name of the experiment the run belongs to (a label, part of the record key)
     profile       the profile the run was made for (a label, part of the record key)
-    task          one of snnlib.tasks.TASKS;  task_params: that task's parameters (dict)
+    task          one of snnlib.data.TASKS;  task_params: that task's parameters (dict)
     variant       one of Variant.names();      decay: λ of the leaky variants, in [0, 1]
     hidden        sizes of the spiking layers;  readout_decay: λ_o of the readout
-    epochs, batch_size, lr, seed, device        the optimisation (snnlib.train.TrainConfig)
+    epochs, batch_size, lr, seed, device        the optimisation (snnlib.measure.train.TrainConfig)
     measures      extra measurements, a list of names from MEASURES
     measure_params  their settings: epsilons, noise_levels, pgd_steps (robustness), delays
                   (generalization), stream_length (stream)
@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import time
 
-from . import attacks
-from . import metrics as metrics_mod
-from . import tasks as tasks_mod
-from .models import build_snn, check_sizes
-from .neurons import check_decay
-from .train import TrainConfig, fit, resolve_device, seed_everything
-from .variants import Variant
+from snnlib.measure import attacks
+from snnlib.measure import metrics as metrics_mod
+from snnlib import data as tasks_mod
+from snnlib.model.models import build_snn, check_sizes
+from snnlib.model.neurons import check_decay
+from snnlib.measure.train import TrainConfig, fit, resolve_device, seed_everything
+from snnlib.model.variants import Variant
 
 DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5,
                 hidden=[128], readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto",
                 measures=[], measure_params={})
 
 # name -> function(model, task, params, test) -> dict of metrics, where ``test`` is the run's test-set
-# measurement (snnlib.metrics.measure); defined at the end of this module
+# measurement (snnlib.measure.metrics.measure); defined at the end of this module
 MEASURES: dict = {}
 
 

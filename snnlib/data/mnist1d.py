@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..checks import check_fraction, check_int
+from snnlib.checks import check_fraction, check_int
 from .base import TaskData, as_tensors
 
 CENTRE_RANGE = 2.5  # receptive-field centres span [-2.5, 2.5] standard deviations

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .checks import check_int
+from snnlib.checks import check_int
 
 __all__ = ["MeanCI", "Effect", "VERDICTS", "mean_ci", "aggregate", "slope", "spearman", "difference_effect",
            "slope_effect", "spearman_effect", "verdict"]

@@ -44,13 +44,13 @@ def long_table(records: pd.DataFrame, column: str, keep=("task", "variant", "dec
 
 
 def fmt_effect(row: dict, digits: int = 2) -> str:
-    """``"0.83 [0.61, 0.95] (supported)"`` from an effect row of :mod:`snnlib.claims`."""
+    """``"0.83 [0.61, 0.95] (supported)"`` from an effect row of :mod:`snnlib.analysis.claims`."""
     return (f"{row['estimate']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}] "
             f"({row['verdict']})")
 
 
 def effects_table(rows) -> pd.DataFrame:
-    """Effects of :mod:`snnlib.claims` as a display table: effect, estimate [95% CI], expected sign, verdict."""
+    """Effects of :mod:`snnlib.analysis.claims` as a display table: effect, estimate [95% CI], expected sign, verdict."""
     frame = pd.DataFrame(list(rows))
     return pd.DataFrame({
         "claim": frame["claim"], "effect": frame["effect"],

@@ -6,7 +6,7 @@ A *record* is one JSON file ``records_dir()/<key>.json``::
     key           the record key (below), also the file name
     experiment    params["experiment"], for filtering
     params        the run's canonical parameters (see canonical)
-    metrics       what snnlib.experiment.run returned
+    metrics       what snnlib.study.experiment.run returned
     seed          params["seed"]
     versions      python, torch, spikingjelly, numpy, snnlib
     commit        git commit of the repository (None outside git); dirty: uncommitted changes (None outside git)
@@ -16,7 +16,7 @@ A *record* is one JSON file ``records_dir()/<key>.json``::
 
 **Canonical parameters.** :func:`canonical` turns any accepted parameter dict into one form, so that
 the same run always gets the same key: NumPy scalars and tuples become plain JSON values, the
-parameters are validated and completed with :data:`snnlib.experiment.DEFAULTS`, ``task_params`` is
+parameters are validated and completed with :data:`snnlib.study.experiment.DEFAULTS`, ``task_params`` is
 completed with the task's own defaults (the run's ``seed`` seeds the task, so ``seed`` is left out),
 an integer given for a float parameter becomes a float (``decay=1`` is ``decay=1.0``), and
 ``device="auto"`` is **resolved** where the run is planned: to ``"cuda"`` when CUDA is available,
@@ -49,7 +49,7 @@ import time
 import warnings
 from pathlib import Path
 
-from . import paths
+from snnlib import paths
 
 SCHEMA = 1
 KEY_DIGITS = 20
@@ -83,7 +83,7 @@ def _float_like(defaults: dict, values: dict) -> dict:
 
 
 def _resolve_device(device: str) -> str:
-    from .train import resolve_device  # imported here: the command line starts without torch
+    from snnlib.measure.train import resolve_device  # imported here: the command line starts without torch
 
     return str(resolve_device(device))
 
@@ -91,13 +91,13 @@ def _resolve_device(device: str) -> str:
 def canonical(params: dict) -> dict:
     """The canonical form of a run's parameters (module docstring); raises ``ValueError`` naming a bad one.
 
-    Besides :func:`snnlib.experiment.validate`, the values of ``task_params`` are checked by building the
+    Besides :func:`snnlib.study.experiment.validate`, the values of ``task_params`` are checked by building the
     task once per distinct ``task_params`` (with seed 0; cached), since the task builders check them.
     Tasks read from data files (those with a ``data_dir`` parameter, e.g. ``shd``) are not built here,
     as they may be gigabytes: their values are checked when the run builds its task.
     """
-    from . import experiment
-    from . import tasks as tasks_mod
+    from snnlib.study import experiment
+    from snnlib import data as tasks_mod
 
     if not isinstance(params, dict):
         raise ValueError(f"run parameters must be a dict, got {type(params).__name__}: {params!r}")
@@ -114,7 +114,7 @@ def canonical(params: dict) -> dict:
 
 @functools.lru_cache(maxsize=256)
 def _check_task_values(task: str, task_params_json: str) -> None:
-    from . import tasks as tasks_mod
+    from snnlib import data as tasks_mod
 
     task_params = {"seed": 0, **json.loads(task_params_json)}
     try:
@@ -284,8 +284,8 @@ def temporary_files(directory: str | Path | None = None) -> list[Path]:
 
 def execute(params: dict, directory: str | Path | None = None, progress: bool = False) -> dict:
     """Train canonical ``params`` now, write the record (atomically) and return it. No reuse check."""
-    from . import experiment
-    from .train import resolve_device
+    from snnlib.study import experiment
+    from snnlib.measure.train import resolve_device
 
     device = resolve_device(params["device"])
     device_name = None

@@ -2,7 +2,7 @@ r"""Layers: a spiking linear layer with optional recurrence, and the non-spiking
 
 Both take and return time-first tensors ``[T, B, features]``.
 
-Spiking layer (DESIGN.md §2), the input current of its :class:`~snnlib.neurons.VariantNode` being
+Spiking layer (DESIGN.md §2), the input current of its :class:`~snnlib.model.neurons.VariantNode` being
 
 .. math::  I[t] = W_{in}\, x[t] + b \;(+\; W_{rec}\, S[t-1] \text{ if recurrent}), \qquad S[-1] = 0.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .neurons import VariantNode, check_decay
+from snnlib.model.neurons import VariantNode, check_decay
 
 
 class SpikingLinear(nn.Module):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_fraction, check_int
+from snnlib.checks import check_fraction, check_int
 from .base import TaskData, as_tensors
 
 

@@ -1,6 +1,6 @@
 """Figures of the study (seaborn). Every plot draws from a table, never from a model, so a figure can be
 restyled without training anything. Summaries carry ``mean``, ``ci_low``, ``ci_high`` and ``n``
-(:func:`snnlib.stats.aggregate`); error bars are those 95% intervals over seeds.
+(:func:`snnlib.analysis.stats.aggregate`); error bars are those 95% intervals over seeds.
 """
 
 from __future__ import annotations

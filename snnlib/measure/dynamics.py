@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .layers import SpikingLinear
-from .variants import Variant, parse_variants
+from snnlib.model.layers import SpikingLinear
+from snnlib.model.variants import Variant, parse_variants
 
 
 def step_current(n_steps: int = 60, n_neurons: int = 8, low: float = 0.15, high: float = 0.6,

@@ -47,7 +47,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from .checks import check_int
+from snnlib.checks import check_int
 
 __all__ = [
     "NOISES", "ATTACKS", "gaussian_noise", "delete_spikes", "insert_spikes", "perturb", "noise_for_encoding",

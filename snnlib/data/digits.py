@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from ..checks import check_choice, check_fraction, check_int
+from snnlib.checks import check_choice, check_fraction, check_int
 from .base import TaskData, as_tensors
 
 ENCODINGS = ("current", "poisson")

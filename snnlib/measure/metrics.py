@@ -46,7 +46,7 @@ the nodes' ``store_v_seq``) over the steps of segment ``k``, the samples and the
     drift[l][k] = mean_{t ∈ segment k, b, i} V_l[t, b, i]          (signed)
 
 Temporal generalization (:func:`temporal_generalization`): the accuracy of a trained model on
-another :class:`~snnlib.tasks.TaskData` (the same task at another delay or length), read out over
+another :class:`~snnlib.data.TaskData` (the same task at another delay or length), read out over
 that task's own readout window.
 """
 
@@ -55,8 +55,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_int
-from .models import SNN
+from snnlib.checks import check_int
+from snnlib.model.models import SNN
 
 __all__ = [
     "firing_rates", "pooled_firing_rate", "activation_sparsity", "fan_outs", "layer_synops",

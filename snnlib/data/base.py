@@ -13,7 +13,7 @@ class TaskData:
     """Train and test data of one task, time first.
 
     Attributes:
-        name: the task's name in :data:`snnlib.tasks.TASKS`.
+        name: the task's name in :data:`snnlib.data.TASKS`.
         x_train, x_test: inputs ``[T, N, features]`` (float32).
         y_train, y_test: labels ``[N]`` (int64) in ``range(n_classes)``.
         n_classes: number of classes.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 
-from .checks import check_int
+from snnlib.checks import check_int
 
 PROFILE_NAMES = ("smoke", "quick", "full")
 
@@ -112,25 +112,25 @@ def resolve(experiment: str, profile: str = "quick", **given) -> dict:
 # --- value checks ------------------------------------------------------------------------------------
 # Light on purpose (no torch): the command line checks every ``-p NAME VALUE`` with these before it
 # executes a notebook, in well under a second. A name with no check here is passed through unchecked;
-# the run-level checks (:func:`snnlib.experiment.validate`) still apply when the runs are built.
+# the run-level checks (:func:`snnlib.study.experiment.validate`) still apply when the runs are built.
 # ``resolve`` does not call them (a profile may name a task that is still being written); a notebook
 # may call ``check_params(resolve(...))`` to check its resolved parameters.
 
 def _task_names() -> tuple[str, ...]:
-    """The task names of :data:`snnlib.tasks.TASKS`, read without importing torch when possible.
+    """The task names of :data:`snnlib.data.TASKS`, read without importing torch when possible.
 
-    ``snnlib.tasks`` imports torch and scikit-learn (seconds); its ``_BUILDERS`` dict literal is read
+    ``snnlib.data`` imports torch and scikit-learn (seconds); its ``_BUILDERS`` dict literal is read
     from the source instead, and the module is imported only when that literal cannot be found.
     """
     import sys
 
-    if "snnlib.tasks" in sys.modules:
-        return tuple(sys.modules["snnlib.tasks"].TASKS)
+    if "snnlib.data" in sys.modules:
+        return tuple(sys.modules["snnlib.data"].TASKS)
     import ast
     from importlib.util import find_spec
 
     try:
-        tree = ast.parse(open(find_spec("snnlib.tasks").origin, encoding="utf-8").read())
+        tree = ast.parse(open(find_spec("snnlib.data").origin, encoding="utf-8").read())
         for node in tree.body:
             target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \
                 node.target if isinstance(node, ast.AnnAssign) else None
@@ -140,7 +140,7 @@ def _task_names() -> tuple[str, ...]:
                     return names
     except Exception:  # any surprise: fall back to the real thing
         pass
-    from .tasks import TASKS
+    from snnlib.data import TASKS
 
     return tuple(TASKS)
 
@@ -183,7 +183,7 @@ def _task(name, value):
 
 
 def _variant(name, value):
-    from .variants import Variant
+    from snnlib.model.variants import Variant
 
     if value not in Variant.names():
         raise ValueError(f"unknown variant {value!r} in {name}; valid variant names are: "

@@ -1,8 +1,8 @@
 r"""Training by backpropagation through time with surrogate gradients, and evaluation.
 
 The loss is the cross-entropy of the readout logits (the readout membrane averaged over the task's
-readout window, :mod:`snnlib.layers`); Adam updates all weights. The Heaviside step's derivative is
-replaced by the surrogate's in the backward pass (:class:`~snnlib.neurons.StrictATan`).
+readout window, :mod:`snnlib.model.layers`); Adam updates all weights. The Heaviside step's derivative is
+replaced by the surrogate's in the backward pass (:class:`~snnlib.model.neurons.StrictATan`).
 
 Determinism: :func:`seed_everything` seeds torch (weights) and a dedicated generator shuffles the
 batches, so on the CPU the same seed gives the same weights and metrics.
@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from .checks import check_int
-from .metrics import measure
-from .models import SNN
+from snnlib.checks import check_int
+from snnlib.measure.metrics import measure
+from snnlib.model.models import SNN
 
 
 @dataclass(frozen=True)
@@ -100,5 +100,5 @@ def fit(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, config: Tr
 
 def evaluate(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, batch_size: int = 512) -> dict:
     """Accuracy, mean cross-entropy, per-layer firing rates (``firing_rates``), pooled firing rate,
-    sparsity and SynOps per sample of ``model`` on ``x``, ``y``: :func:`snnlib.metrics.measure`."""
+    sparsity and SynOps per sample of ``model`` on ``x``, ``y``: :func:`snnlib.measure.metrics.measure`."""
     return measure(model, x, y, readout, batch_size)

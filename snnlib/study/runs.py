@@ -1,16 +1,16 @@
-"""The runs of each experiment, built from its resolved parameters (:func:`snnlib.profiles.resolve`).
+"""The runs of each experiment, built from its resolved parameters (:func:`snnlib.study.profiles.resolve`).
 
 A notebook resolves its parameters, asks this module for the list of runs, and hands the list to
-:func:`snnlib.sweep.run_grid`, which trains only the runs without a record. Each run is a params
-dict of :func:`snnlib.experiment.run`.
+:func:`snnlib.study.sweep.run_grid`, which trains only the runs without a record. Each run is a params
+dict of :func:`snnlib.study.experiment.run`.
 """
 
 from __future__ import annotations
 
-from .checks import check_int
-from .neurons import check_decay
-from .tasks import task_parameters
-from .variants import parse_variants
+from snnlib.checks import check_int
+from snnlib.model.neurons import check_decay
+from snnlib.data import task_parameters
+from snnlib.model.variants import parse_variants
 
 
 def seeds(cfg: dict) -> range:

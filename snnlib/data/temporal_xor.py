@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_choice, check_fraction, check_int
+from snnlib.checks import check_choice, check_fraction, check_int
 from .base import TaskData, as_tensors
 
 CHANNEL_MODES = ("separate", "shared")

@@ -1,0 +1,1 @@
+"""Analysis of recorded runs: statistics, claims and verdicts, report tables, figures."""

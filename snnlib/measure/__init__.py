@@ -1,0 +1,1 @@
+"""Measurement: training, metrics, attacks and the robustness audit, untrained dynamics."""

@@ -1,0 +1,1 @@
+"""The model: variant names (torch-free), the neuron node, layers and networks."""

@@ -1,0 +1,1 @@
+"""The study: experiment declarations (torch-free), one run, records, sweeps and ensembles."""
