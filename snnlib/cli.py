@@ -3,13 +3,17 @@
 ::
 
     snnlib list [EXPERIMENT]
-    snnlib run EXPERIMENT [--profile {smoke,quick,full}] [-p NAME VALUE]... [--no-progress] [--log-output]
+    snnlib run EXPERIMENT [--profile {smoke,quick,full}] [-p NAME VALUE]... [--scheduler tcp://HOST:PORT]
+               [--reuse-stale] [--no-progress] [--log-output]
+    snnlib plan EXPERIMENT|all [--profile P]
+    snnlib claims [--profile P] [--format {markdown,csv}]
+    snnlib bench [--device D] [--threads N]
     snnlib results [--experiment E] [--format {markdown,csv}] [--columns A,B,...]
     snnlib clean [--records] [--executed] [--experiment E]
 
-``run`` checks the experiment, the profile, every parameter name (against the notebook's ``parameters``
-cell, read with ``papermill.inspect_notebook``) and every value (:func:`snnlib.study.profiles.resolve` and
-:func:`snnlib.study.profiles.check_params`) before it starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill into
+``run`` checks the experiment, the profile, every parameter name and value and every rule linking two
+parameters against the experiment's declaration (:mod:`snnlib.study.config`, torch-free) before it
+starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill into
 ``executed_dir()/EXPERIMENT.ipynb``. The notebook is written to a temporary file first and replaces the
 previous executed notebook only when it ran to the end; a failed one is kept as
 ``executed_dir()/failed/EXPERIMENT.ipynb`` (a subfolder, so globs of executed chapters never see it).
@@ -28,7 +32,7 @@ from pathlib import Path
 
 from snnlib import paths
 
-from snnlib.study import profiles
+from snnlib.study import config
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -70,7 +74,7 @@ def notebook_parameters(experiment: str) -> dict:
 
 def _check_experiment(experiment: str) -> None:
     try:
-        profiles.check_experiment(experiment)
+        config.experiment_class(experiment)
     except ValueError as error:
         raise UsageError(str(error)) from None
 
@@ -113,52 +117,32 @@ def to_markdown(frame) -> str:
 # --- commands -------------------------------------------------------------------------------------------
 
 def cmd_list(args) -> int:
-    experiments = profiles.EXPERIMENTS
+    experiments = tuple(config.EXPERIMENTS)
     if args.experiment is not None:
         _check_experiment(args.experiment)
         experiments = (args.experiment,)
     for i, experiment in enumerate(experiments):
-        nb = notebook_path(experiment)
-        try:
-            nb_params = notebook_parameters(experiment)
-            where = str(nb)
-        except UsageError:
-            nb_params, where = {}, f"{nb} (notebook missing)"
-        except Exception as error:  # a notebook being edited may not parse: still list the profiles
-            nb_params, where = {}, f"{nb} (cannot inspect: {type(error).__name__}: {error})"
-        by_profile = {p: profiles.defaults(experiment, p) for p in profiles.PROFILE_NAMES}
-        names = list(nb_params) + [n for n in by_profile["quick"] if n not in nb_params]
-        typed = any(info["inferred_type_name"] not in (None, "None") for info in nb_params.values())
-        rows = []
-        for name in names:
-            info = nb_params.get(name)
-            values = [p if name == "profile" else _format_value(by_profile[p][name]) if name in by_profile[p] else "-"
-                      for p in profiles.PROFILE_NAMES]
-            rows.append([name,
-                         *([info["inferred_type_name"] if info else "-"] if typed else []),
-                         info["default"] if info else "(not in notebook)",
-                         *values,
-                         info["help"] if info and info["help"] else ""])
+        cls = config.experiment_class(experiment)
+        by_profile = {p: cls.defaults(p) for p in config.PROFILE_NAMES}
+        rows = [[name, *(p if name == "profile" else _format_value(by_profile[p].get(name, field.default))
+                         for p in config.PROFILE_NAMES), field.description or ""]
+                for name, field in cls.model_fields.items()]
         if i:
             print()
-        print(f"{experiment}   {where}")
-        print(_table(["parameter", *(["type"] if typed else []), "notebook default", *profiles.PROFILE_NAMES, "help"],
-                     rows))
+        print(f"{experiment}   {notebook_path(experiment)}   {cls.__doc__.strip().splitlines()[0]}")
+        print(_table(["parameter", *config.PROFILE_NAMES, "help"], rows))
     print("\nrun one with: python -m snnlib run EXPERIMENT [--profile PROFILE] [-p NAME VALUE ...]")
     return 0
 
 
-def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str]]) -> dict:
-    """Check everything ``run`` needs and return the parameters to inject (``profile`` included).
+def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str]]):
+    """Check everything ``run`` needs; return the validated configuration and the parameters to inject.
 
-    Raises :class:`UsageError` naming the bad experiment, profile, parameter or value.
+    Raises :class:`UsageError` naming the bad experiment, profile, parameter, value or combination.
+    Torch-free and papermill-free: a bad value is refused in a fraction of a second.
     """
     _check_experiment(experiment)
-    if profile is not None:
-        try:
-            profiles.check_profile(profile)
-        except ValueError as error:
-            raise UsageError(str(error)) from None
+    profile = profile or "quick"
     given = {}
     for name, text in pairs:
         if name == "profile":
@@ -167,27 +151,25 @@ def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str
             given[name] = parse_value(text)
         except ValueError as error:
             raise UsageError(f"parameter {name!r}: {error}") from None
-    nb_params = notebook_parameters(experiment)
-    if not nb_params:
-        raise UsageError(f"{notebook_path(experiment)} has no cell tagged 'parameters'")
-    unknown = [n for n in given if n not in nb_params]
-    if unknown:
-        raise UsageError(f"experiment {experiment!r} has no parameter {', '.join(map(repr, unknown))}; "
-                         f"its parameters are: {', '.join(nb_params)}")
-    if profile is None:  # the notebook's own default, else the study's
-        default = nb_params.get("profile", {}).get("default", "")
-        profile = default.strip("'\"") if default.strip("'\"") in profiles.PROFILE_NAMES else "quick"
+    if not notebook_path(experiment).is_file():
+        raise UsageError(f"experiment {experiment!r} has no notebook: {notebook_path(experiment)} does not exist")
     try:
-        known = profiles.defaults(experiment, profile)
-        profiles.resolve(experiment, profile, **{k: v for k, v in given.items() if k in known})
-        profiles.check_params(given)
+        cfg = config.resolve(experiment, profile, **given)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    return {"profile": profile, **given}
+    return cfg, {"profile": profile, **given}
 
 
 def cmd_run(args) -> int:
-    parameters = prepare_run(args.experiment, args.profile, args.parameters or [])
+    pairs = list(args.parameters or [])
+    if args.scheduler is not None:
+        pairs.append(("scheduler", args.scheduler))
+    if args.reuse_stale:
+        pairs.append(("reuse_stale", "true"))
+    cfg, parameters = prepare_run(args.experiment, args.profile, pairs)
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*[Tt]ransport.*")  # jupyter_client's kernel-port notices
     import papermill
 
     source = notebook_path(args.experiment)
@@ -200,9 +182,10 @@ def cmd_run(args) -> int:
         if os.environ.get(name):
             os.environ[name] = str(Path(os.environ[name]).resolve())
     shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
-    print(f"executing {source}\n  parameters: {shown}\n  into {target}", file=sys.stderr, flush=True)
+    print(f"{args.experiment} ({shown})", file=sys.stderr, flush=True)
+    os.environ["SNNLIB_PROGRESS"] = "1" if args.progress else "0"
     try:
-        papermill.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=args.progress,
+        papermill.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=args.log_output, kernel_name=args.kernel, cwd=str(source.parent))
     except BaseException as error:
         kept = tmp.exists()
@@ -216,11 +199,51 @@ def cmd_run(args) -> int:
         print(f"  {target} was left as it was" + (f"; the partly executed notebook is {failed}" if kept else ""),
               file=sys.stderr)
         return EXIT_FAILED
+    from snnlib.study.render import clean_executed
+
+    clean_executed(tmp, cfg.profile, getattr(cfg, "seeds", None), cfg.non_default())
     os.replace(tmp, target)
     if failed.exists():
         failed.unlink()
     print(f"done: {target}", file=sys.stderr)
     return 0
+
+
+def cmd_plan(args) -> int:
+    names = list(config.EXPERIMENTS) if args.experiment == "all" else [args.experiment]
+    for name in names:
+        _check_experiment(name)
+    from snnlib.study.plan import plan
+
+    table = plan(names, args.profile, calibrate=not args.no_calibration)
+    table["estimate"] = [f"{s / 60:.1f} min" for s in table["estimate_s"]]
+    print(to_markdown(table.drop(columns=["estimate_s"])))
+    print(f"\nprofile {args.profile}: {int(table['runs'].iloc[-1])} runs, {int(table['recorded'].iloc[-1])} "
+          f"recorded, {int(table['groups'].iloc[-1])} ensembles to train; estimated "
+          f"{table['estimate_s'].iloc[-1] / 60:.1f} min on this machine (one process)")
+    return 0
+
+
+def cmd_claims(args) -> int:
+    from snnlib.analysis import claims
+
+    effects = claims.study_effects(args.profile)
+    if effects.empty:
+        print(f"no records of the {args.profile} profile; run the experiments first (make book)", file=sys.stderr)
+        return 0
+    table = claims.claims_table(effects)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print(to_markdown(table))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from snnlib.measure import bench
+
+    argv = ["--device", args.device, "--threads", str(args.threads)]
+    return bench.main(argv)
 
 
 def cmd_results(args) -> int:
@@ -235,10 +258,10 @@ def cmd_results(args) -> int:
         print(f"snnlib results: warning: {warning.message}", file=sys.stderr)
     recorded = sorted({r["experiment"] for r in found})
     if args.experiment is not None:
-        if args.experiment not in recorded and args.experiment not in profiles.EXPERIMENTS:
+        if args.experiment not in recorded and args.experiment not in config.EXPERIMENTS:
             raise UsageError(f"no records of experiment {args.experiment!r}; recorded experiments are: "
                              f"{', '.join(recorded) or '(none)'}; the study's experiments are: "
-                             f"{', '.join(profiles.EXPERIMENTS)}")
+                             f"{', '.join(config.EXPERIMENTS)}")
         found = [r for r in found if r["experiment"] == args.experiment]
     if not found:
         print(f"no records in {paths.records_dir()}" +
@@ -329,17 +352,46 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:  snnlib run 01_dynamics_and_baseline --profile smoke\n"
                "           snnlib run 01_dynamics_and_baseline -p seeds 5 -p variants '[LIF, IF]' -p lr 1e-3",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(profiles.EXPERIMENTS)}")
-    p.add_argument("--profile", choices=profiles.PROFILE_NAMES, default=None,
-                   help="the parameter profile (default: the notebook's own, normally 'quick')")
+    p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(config.EXPERIMENTS)}")
+    p.add_argument("--profile", choices=config.PROFILE_NAMES, default=None,
+                   help="the parameter profile (default: quick)")
     p.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set parameter NAME to VALUE, parsed as YAML (2, 0.5, 1e-3, cpu, '[LIF, IF]', "
                         "'{digits: 2}', null); repeatable; see 'snnlib list' for the names")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar over the cells")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="train on the Dask cluster whose scheduler is at this address; the records are "
+                        "written here, so the workers need no shared file system")
+    p.add_argument("--reuse-stale", action="store_true",
+                   help="keep records made by other code (their code fingerprint differs) instead of retraining them")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar over the runs")
     p.add_argument("--log-output", action="store_true", help="stream the notebook's cell output to the terminal")
     p.add_argument("--kernel", default=None, metavar="NAME",
                    help="Jupyter kernel to execute with (default: the notebook's own)")
     p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("plan", help="count, group and time an experiment's runs without training",
+                            description="Print, without training, the number of runs of each experiment, how "
+                                        "many are recorded (and current), how they group into ensembles, and "
+                                        "an estimated wall time from a short calibration on this machine.")
+    p.add_argument("experiment", metavar="EXPERIMENT|all", help=f"one of: {', '.join(config.EXPERIMENTS)}, or all")
+    p.add_argument("--profile", choices=config.PROFILE_NAMES, default="quick", help="the profile (default: quick)")
+    p.add_argument("--no-calibration", action="store_true", help="count only; no timing")
+    p.set_defaults(func=cmd_plan)
+
+    p = commands.add_parser("claims", help="print the effects table behind the verdicts",
+                            description="Print every effect of the study from the records: claim, effect, task, "
+                                        "estimate, interval, p, Holm-adjusted p, SESOI, seeds and verdict.")
+    p.add_argument("--profile", choices=config.PROFILE_NAMES, default="quick", help="the profile (default: quick)")
+    p.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table format (default: markdown)")
+    p.set_defaults(func=cmd_claims)
+
+    p = commands.add_parser("bench", help="time training steps side by side: snnlib, SpikingJelly, snnTorch",
+                            description="In one process, ms per training step of an ANN floor, snnlib's "
+                                        "feed-forward and recurrent networks, SpikingJelly and snnTorch, with "
+                                        "ratios, and the throughput of ensembles of 1, 4, 10 and 32 runs.")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
+    p.set_defaults(func=cmd_bench)
 
     p = commands.add_parser("results", help="print the recorded runs as a table",
                             description="Print one row per recorded run: its parameters (task_params flattened "

@@ -17,18 +17,11 @@ from snnlib import cli
 from snnlib import paths
 
 from snnlib.study import records
-from snnlib.study.profiles import EXPERIMENTS, defaults
+from snnlib.study import config
+from snnlib.study.config import EXPERIMENTS
 
 EXPERIMENT = "01_dynamics_and_baseline"
-PARAMETERS = '''profile = "quick"  # smoke | quick | full
-seeds = None       # number of seeds per configuration
-variants = None    # variant names, or "all"
-tasks = None       # tasks to train on
-delay = None       # delay D of delayed-recall
-decay = None       # decay factor
-fail = False       # raise in the notebook (tests)
-'''
-BODY = '''if fail:
+BODY = '''if seeds == 7:
     raise RuntimeError("the notebook failed on purpose")
 print(f"RESULT profile={profile} seeds={seeds!r} variants={variants!r} delay={delay!r}")
 '''
@@ -36,16 +29,17 @@ print(f"RESULT profile={profile} seeds={seeds!r} variants={variants!r} delay={de
 
 @pytest.fixture
 def notebooks(tmp_path, monkeypatch):
-    """A tiny stand-in for the experiment notebook, with a papermill ``parameters`` cell."""
+    """Tiny stand-ins for the experiment notebooks, with the declared ``parameters`` cell."""
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"},
-                                            "language_info": {"name": "python"}})
-    nb.cells = [nbformat.v4.new_markdown_cell("# fixture"),
-                nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell(BODY)]
-    nbformat.write(nb, folder / f"{EXPERIMENT}.ipynb")
+    for name in EXPERIMENTS:
+        nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"},
+                                                "language_info": {"name": "python"}})
+        nb.cells = [nbformat.v4.new_markdown_cell("# fixture"),
+                    nbformat.v4.new_code_cell(config.parameters_cell(name), metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(BODY if name == EXPERIMENT else "print('ok')")]
+        nbformat.write(nb, folder / f"{name}.ipynb")
     monkeypatch.setenv("SNNLIB_NOTEBOOKS", str(folder))
     return folder
 
@@ -72,7 +66,7 @@ def test_the_console_script_is_declared():
 def test_help_names_every_command():
     done, _ = snnlib("--help")
     assert done.returncode == 0
-    for command in ("list", "run", "results", "clean"):
+    for command in ("list", "run", "plan", "claims", "bench", "results", "clean"):
         assert command in done.stdout
     done, _ = snnlib("run", "--help")
     assert done.returncode == 0 and "-p NAME VALUE" in done.stdout and "--profile {smoke,quick,full}" in done.stdout
@@ -89,11 +83,19 @@ BAD = [
     (["run", "nope"], ["unknown experiment 'nope'", EXPERIMENT]),
     (["run", EXPERIMENT, "--profile", "huge"], ["--profile", "'huge'", "smoke", "quick", "full"]),
     (["run", EXPERIMENT, "-p", "colour", "red"], ["no parameter 'colour'", "seeds", "delay"]),
-    (["run", EXPERIMENT, "-p", "seeds", "0"], ["seeds must be an integer >= 1, got 0"]),
+    (["run", EXPERIMENT, "-p", "seeds", "0"], ["parameter 'seeds'", "greater than or equal to 1", "got 0"]),
     (["run", EXPERIMENT, "-p", "variants", "[LIF, LIFF]"], ["unknown variant 'LIFF'", "RLIF"]),
-    (["run", EXPERIMENT, "-p", "tasks", "[mnist-3d]"], ["unknown task 'mnist-3d'", "delayed-recall"]),
-    (["run", EXPERIMENT, "-p", "delay", "-1"], ["delay must be an integer >= 0, got -1"]),
-    (["run", EXPERIMENT, "-p", "decay", "1.5"], ["decay must be a number in [0, 1]", "1.5"]),
+    (["run", EXPERIMENT, "-p", "tasks", "[mnist-3d]"], ["parameter 'tasks.0'", "'delayed-recall'", "got 'mnist-3d'"]),
+    (["run", EXPERIMENT, "-p", "delay", "-1"], ["parameter 'delay'", "greater than or equal to 0", "got -1"]),
+    (["run", EXPERIMENT, "-p", "decay", "1.5"], ["parameter 'decay'", "less than or equal to 1", "1.5"]),
+    (["run", EXPERIMENT, "-p", "device", "gpu"], ["parameter 'device'", "'cuda:N'", "got 'gpu'"]),
+    (["run", EXPERIMENT, "--scheduler", "localhost"], ["parameter 'scheduler'", "tcp://"]),
+    # rules that link two parameters
+    (["run", EXPERIMENT, "-p", "tasks", "[digits, seq-digits]"], ["epochs gives no value for task 'seq-digits'"]),
+    (["run", "02_leakage", "--profile", "smoke", "-p", "robust_delay", "3"],
+     ["parameter 'robust_delay' must be one of delays [0, 4], got 3"]),
+    (["run", "03_reset", "-p", "stream_task", "mnist1d"], ["parameter 'stream_task' must be one of tasks"]),
+    (["run", "03_reset", "-p", "train_stream_length", "1"], ["'train_stream_length' must be 0", "or >= 2"]),
     (["run", EXPERIMENT, "-p", "seeds", "[1"], ["parameter 'seeds'", "YAML"]),
     (["run", EXPERIMENT, "-p", "profile", "smoke"], ["--profile"]),
     (["results", "--experiment", "nope"], ["no records of experiment 'nope'", EXPERIMENT]),
@@ -121,18 +123,20 @@ def test_checking_parameters_does_not_import_torch(notebooks):
     assert float(done.stdout) < 1.5
 
 
-def test_list_shows_notebook_parameters_and_profiles(notebooks, capsys):
+def test_list_shows_the_declared_parameters_and_profiles(notebooks, capsys):
     code, out, _ = main(capsys, "list", EXPERIMENT)
     assert code == 0
     lines = out.splitlines()
     header = lines[1].split()
-    assert header == ["parameter", "notebook", "default", "smoke", "quick", "full", "help"]
+    assert header == ["parameter", "smoke", "quick", "full", "help"]
     rows = {cells[0]: cells for cells in (re.split(r"\s{2,}", line.strip()) for line in lines[3:]) if cells[0]}
-    seeds = [defaults(EXPERIMENT, p)["seeds"] for p in ("smoke", "quick", "full")]
-    assert rows["seeds"] == ["seeds", "None", *map(str, seeds), "number of seeds per configuration"]
-    assert rows["profile"][:5] == ["profile", '"quick"', "smoke", "quick", "full"]
-    assert rows["fail"][:2] == ["fail", "False"]
-    assert rows["hidden"][1] == "(not in notebook)"  # a profile value the notebook does not expose
+    cls = config.experiment_class(EXPERIMENT)
+    seeds = [cls.defaults(p)["seeds"] for p in ("smoke", "quick", "full")]
+    assert rows["seeds"][:4] == ["seeds", *map(str, seeds)]
+    assert rows["seeds"][4].startswith("number of seeds per configuration")
+    assert rows["profile"][:4] == ["profile", "smoke", "quick", "full"]
+    assert set(rows) - {"run one with: python -m snnlib run EXPERIMENT [--profile PROFILE] [-p NAME VALUE ...]"} \
+        == set(cls.model_fields)
     code, out, _ = main(capsys, "list")
     assert code == 0 and all(e in out for e in EXPERIMENTS)
 
@@ -144,9 +148,10 @@ def test_run_executes_the_notebook_and_replaces_it_only_on_success(notebooks):
     assert done.returncode == 0, done.stderr
     text = target.read_text()
     assert "RESULT profile=smoke seeds=3 variants=['LIF', 'IF'] delay=None" in text
+    assert "This chapter ran with" in text  # the compact box replaces the raw parameters cells
     assert sorted(p.name for p in paths.executed_dir().iterdir()) == [target.name]  # no temporary file left
 
-    done, _ = snnlib("run", EXPERIMENT, "-p", "fail", "true", "--no-progress")
+    done, _ = snnlib("run", EXPERIMENT, "-p", "seeds", "7", "--no-progress")
     assert done.returncode == 1
     assert "failed" in done.stderr and "on purpose" in done.stderr
     assert target.read_text() == text  # the previous executed notebook is untouched
@@ -221,12 +226,3 @@ def test_results_reports_a_corrupt_record_and_goes_on(some_records, capsys):
     code, out, err = main(capsys, "results", "--format", "csv")
     assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
     assert f"warning: ignoring record {file}" in err
-
-
-def test_task_names_read_without_torch_are_the_real_ones():
-    from snnlib import data as tasks
-
-    code = "import sys; from snnlib import profiles; print(list(profiles._task_names())); assert 'torch' not in sys.modules"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == repr(list(tasks.TASKS))

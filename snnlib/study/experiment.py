@@ -1,157 +1,315 @@
-"""One training run of the study, as a pure function of its parameters.
+"""Training runs of the study, as pure functions of their parameters: one run, or a group trained together.
 
-``run(params) -> metrics`` builds the task and the network, trains it, and measures it. Parameters
-and metrics are plain JSON-ready dicts, so a run can be recorded (:mod:`snnlib.study.records`), keyed by
-its parameters, and handed to any worker process (:mod:`snnlib.study.sweep`).
+``run(params) -> metrics`` builds the task and the network, trains it, and measures it. Runs that share
+everything that fixes the computation's shape (:func:`group_key`: task and its parameters but the seed,
+hidden sizes, recurrence, epochs, batch size, learning rate, device, readout) are trained *together* by
+:func:`run_group` as one stacked ensemble (:func:`snnlib.measure.train.fit_members`), each member with
+its own seed, λ, reset mode and firing-rate regularisation; ``run(params)`` is ``run_group([params])[0]``,
+and a run's metrics are identical alone or in any group. Parameters and metrics are plain JSON-ready
+dicts, so a run can be recorded (:mod:`snnlib.study.records`) and handed to any worker process.
 
-Parameters (``DEFAULTS`` gives the defaults; ``validate`` checks them all before any training)::
+Parameters (:class:`RunParams` gives the types and defaults and checks them all before any training)::
 
-    experiment    name of the experiment the run belongs to (a label, part of the record key)
-    profile       the profile the run was made for (a label, part of the record key)
-    task          one of snnlib.data.TASKS;  task_params: that task's parameters (dict)
-    variant       one of Variant.names();      decay: λ of the leaky variants, in [0, 1]
-    hidden        sizes of the spiking layers;  readout_decay: λ_o of the readout
-    epochs, batch_size, lr, seed, device        the optimisation (snnlib.measure.train.TrainConfig)
-    measures      extra measurements, a list of names from MEASURES
-    measure_params  their settings: epsilons, noise_levels, pgd_steps (robustness), delays
-                  (generalization), stream_length (stream)
+    experiment, profile   labels of the experiment and profile the run belongs to (part of the record key)
+    task, task_params     one of snnlib.data.TASKS and its parameters (the run's seed seeds the task)
+    variant, decay        one of Variant.names(); λ of the leaky variants, in [0, 1]
+    hidden                sizes of the spiking layers
+    readout_decay         λ_o of the readout; None = the task's own (0 on memory tasks)
+    train_stream          0: train on single samples; k >= 2: on streams of k samples, state carried over
+    rate_reg              firing-rate regularisation strength (0 = none)
+    epochs, batch_size, lr, seed, device   the optimisation (snnlib.measure.train.TrainConfig)
+    measures              extra measurements, names from MEASURES
+    measure_params        their settings (see each measure)
+
+Every run keeps the weights of its epoch of best *validation* accuracy; the test split is read only to
+measure, never to choose.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Annotated, Any
 
-from snnlib.measure import attacks
-from snnlib.measure import metrics as metrics_mod
-from snnlib import data as tasks_mod
-from snnlib.model.models import build_snn, check_sizes
-from snnlib.model.neurons import check_decay
-from snnlib.measure.train import TrainConfig, fit, resolve_device, seed_everything
-from snnlib.model.variants import Variant
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-DEFAULTS = dict(experiment="adhoc", profile="adhoc", task="digits", task_params={}, variant="LIF", decay=0.5,
-                hidden=[128], readout_decay=0.5, epochs=20, batch_size=64, lr=3e-3, seed=0, device="auto",
-                measures=[], measure_params={})
+from snnlib.study.config import Decay, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, check_device
 
-# name -> function(model, task, params, test) -> dict of metrics, where ``test`` is the run's test-set
-# measurement (snnlib.measure.metrics.measure); defined at the end of this module
-MEASURES: dict = {}
+#: seed offset of the twin network that crafts transfer attacks (the same data, another initialisation)
+TWIN_SEED_OFFSET = 100_000
 
 
-def with_defaults(params: dict) -> dict:
-    """``params`` completed with :data:`DEFAULTS`; unknown keys raise ``ValueError``."""
-    unknown = sorted(set(params) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"unknown run parameter(s) {', '.join(map(repr, unknown))}; "
-                         f"the run parameters are: {', '.join(DEFAULTS)}")
-    full = {**DEFAULTS, **params}
-    full["task_params"] = dict(full["task_params"])
-    full["hidden"] = [full["hidden"]] if isinstance(full["hidden"], int) else list(full["hidden"])
-    full["measures"] = list(full["measures"])
-    full["measure_params"] = dict(full["measure_params"])
-    return full
+class RunParams(BaseModel):
+    """The parameters of one training run, with their types and defaults (module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    experiment: str = "adhoc"
+    profile: str = "adhoc"
+    task: str = "digits"
+    task_params: dict[str, Any] = {}
+    variant: str = "LIF"
+    decay: Decay = 0.5
+    hidden: Annotated[list[PositiveInt], Field(min_length=1)] = [128]
+    readout_decay: Decay | None = None
+    train_stream: NonNegativeInt = 0
+    rate_reg: NonNegativeFloat = 0.0
+    epochs: PositiveInt = 20
+    batch_size: PositiveInt = 64
+    lr: PositiveFloat = 3e-3
+    seed: NonNegativeInt = 0
+    device: str = "auto"
+    measures: list[str] = []
+    measure_params: dict[str, Any] = {}
+
+    @field_validator("hidden", mode="before")
+    @classmethod
+    def _one_size(cls, value):
+        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value):
+        return check_device(value)
+
+    @field_validator("variant")
+    @classmethod
+    def _variant(cls, value):
+        from snnlib.model.variants import Variant
+
+        return Variant.parse(value).name
+
+    @field_validator("task")
+    @classmethod
+    def _task(cls, value):
+        from snnlib.data.names import TASK_NAMES
+
+        if value not in TASK_NAMES:
+            raise ValueError(f"unknown task {value!r}; valid tasks are: {', '.join(TASK_NAMES)}")
+        return value
+
+    @field_validator("measures")
+    @classmethod
+    def _measures(cls, value):
+        unknown = [m for m in value if m not in MEASURES]
+        if unknown:
+            raise ValueError(f"unknown measure(s) {unknown}; valid measures are: {', '.join(MEASURES)}")
+        return value
+
+    @field_validator("train_stream")
+    @classmethod
+    def _stream(cls, value):
+        if value == 1:
+            raise ValueError("train_stream must be 0 (single samples) or >= 2 (streams of that many samples), got 1")
+        return value
 
 
-def train_config(params: dict) -> TrainConfig:
-    return TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
-                       seed=params["seed"], device=params["device"])
+DEFAULTS = {name: field.default for name, field in RunParams.model_fields.items()}
 
 
 def validate(params: dict) -> dict:
-    """Check every parameter of a run (without building any data); returns them completed with defaults."""
-    p = with_defaults(params)
-    tasks_mod.check_task(p["task"])
-    tasks_mod.check_task_params(p["task"], p["task_params"])
-    Variant.parse(p["variant"])
-    check_decay(p["decay"])
-    check_decay(p["readout_decay"])
-    check_sizes("hidden", p["hidden"])
-    train_config(p)
-    unknown = [m for m in p["measures"] if m not in MEASURES]
-    if unknown:
-        raise ValueError(f"unknown measure(s) {unknown}; valid measures are: {', '.join(MEASURES)}")
+    """Check every parameter of a run (without building any data); returns them completed with defaults.
+
+    Raises ``ValueError`` naming the parameter and its allowed values.
+    """
+    from snnlib.data import check_task_params
+    from snnlib.study.config import explain
+
+    try:
+        p = RunParams(**params).model_dump()
+    except ValidationError as error:
+        raise ValueError(explain(error).replace("parameter ", "run parameter ")) from None
+    except TypeError as error:
+        raise ValueError(f"run parameters must be a dict of names to values: {error}") from None
+    check_task_params(p["task"], p["task_params"])
     return p
 
 
-def build(params: dict):
-    """The task and an untrained, seeded model of a (validated) run."""
-    task = tasks_mod.get_task(params["task"], **{"seed": params["seed"], **params["task_params"]})
-    seed_everything(params["seed"])
+def group_key(params: dict) -> tuple:
+    """What fixes the shape of a run's computation: runs with equal keys can train as one ensemble."""
+    from snnlib.model.variants import Variant
+
+    task_params = {k: v for k, v in params["task_params"].items() if k != "seed"}
+    return (params["task"], repr(sorted(task_params.items())), tuple(params["hidden"]),
+            Variant.parse(params["variant"]).recurrent, params["readout_decay"], params["train_stream"],
+            params["epochs"], params["batch_size"], params["lr"], params["device"])
+
+
+# --- building ----------------------------------------------------------------------------------------
+
+def train_config(params: dict, seed: int | None = None):
+    from snnlib.measure.train import TrainConfig
+
+    return TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"],
+                       seed=params["seed"] if seed is None else seed, device=params["device"],
+                       rate_reg=params["rate_reg"])
+
+
+def build_task(params: dict):
+    """The task of a (validated) run, built from its seed; streams of ``train_stream`` samples if asked."""
+    from snnlib import data
+
+    task = data.get_task(params["task"], **{"seed": params["seed"], **params["task_params"]})
+    return task
+
+
+def build_model(params: dict, task, seed: int | None = None):
+    """An untrained network for ``task``, initialised from ``seed`` (default: the run's)."""
+    from snnlib.measure.train import resolve_device, seed_everything
+    from snnlib.model.models import build_snn
+
+    seed_everything(params["seed"] if seed is None else seed)
+    readout_decay = params["readout_decay"] if params["readout_decay"] is not None else task.readout_decay
     model = build_snn(task.n_inputs, params["hidden"], task.n_classes, params["variant"], params["decay"],
-                      readout_decay=params["readout_decay"])
-    return task, model.to(resolve_device(params["device"]))
+                      readout_decay=readout_decay)
+    return model.to(resolve_device(params["device"]))
+
+
+def _training_task(params: dict, task):
+    if params["train_stream"]:
+        from snnlib.data.stream import stream_task
+
+        return stream_task(task, params["train_stream"], seed=params["seed"])
+    return task
+
+
+def _wants_twin(params: dict) -> bool:
+    return "audit" in params["measures"] and params["measure_params"].get("transfer", True)
+
+
+# --- running -----------------------------------------------------------------------------------------
+
+def run_group(group: list[dict]) -> list[dict]:
+    """Train the runs of ``group`` (equal :func:`group_key`) as one ensemble and measure each; returns
+    one metrics dict per run, in order. Audited runs add their twin network to the ensemble."""
+    from snnlib.measure.train import fit_members
+
+    start = time.perf_counter()
+    runs = [validate(p) for p in group]
+    if len({group_key(p) for p in runs}) > 1:
+        raise ValueError("the runs of a group must share task, task parameters, hidden sizes, recurrence, "
+                         "readout, epochs, batch size, learning rate and device")
+    tasks = [build_task(p) for p in runs]
+    members, member_tasks, configs, owner = [], [], [], []
+    for i, (p, task) in enumerate(zip(runs, tasks)):
+        members.append(build_model(p, task))
+        member_tasks.append(_training_task(p, task))
+        configs.append(train_config(p))
+        owner.append(i)
+        if _wants_twin(p):
+            twin_seed = p["seed"] + TWIN_SEED_OFFSET
+            members.append(build_model(p, task, seed=twin_seed))
+            member_tasks.append(member_tasks[-1])
+            configs.append(train_config(p, seed=twin_seed))
+            owner.append(-1 - i)
+    histories = fit_members(members, member_tasks, configs)
+    trained = {}
+    for model, history, who in zip(members, histories, owner):
+        trained.setdefault(who if who >= 0 else -1 - who, {})["twin" if who < 0 else "model"] = (model, history)
+    train_seconds = (time.perf_counter() - start) / len(runs)
+    out = []
+    for i, (p, task) in enumerate(zip(runs, tasks)):
+        model, history = trained[i]["model"]
+        twin = trained[i].get("twin", (None, None))[0]
+        began = time.perf_counter()
+        metrics = measure_run(model, task, p, history, twin)
+        metrics["train_seconds"] = train_seconds + time.perf_counter() - began
+        out.append(metrics)
+    return out
 
 
 def run(params: dict, progress: bool = False) -> dict:
-    """Train and measure one network; returns its metrics (JSON-ready)."""
-    p = validate(params)
-    start = time.perf_counter()
-    task, model = build(p)
-    history = fit(model, task.x_train, task.y_train, task.readout, train_config(p))
-    test = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
-    train = metrics_mod.measure(model, task.x_train, task.y_train, task.readout)
-    metrics = dict(test_accuracy=test["accuracy"], train_accuracy=train["accuracy"],
-                   gap=metrics_mod.gap(train["accuracy"], test["accuracy"]), test_loss=test["loss"],
-                   firing_rates=test["firing_rates"], firing_rate=test["firing_rate"], sparsity=test["sparsity"],
-                   synops=test["synops"], final_train_loss=history[-1]["loss"], chance=task.chance)
-    for name in p["measures"]:
-        metrics.update(MEASURES[name](model, task, p, test))
-    metrics["train_seconds"] = time.perf_counter() - start
-    return metrics
+    """Train and measure one network; returns its metrics (JSON-ready). The same as a group of one."""
+    return run_group([params])[0]
 
 
 def trained_model(params: dict):
     """Train a run's network and return ``(task, model)`` (for figures that need the network itself)."""
+    from snnlib.measure.train import fit_members
+
     p = validate(params)
-    task, model = build(p)
-    fit(model, task.x_train, task.y_train, task.readout, train_config(p))
+    task = build_task(p)
+    model = build_model(p, task)
+    fit_members([model], [_training_task(p, task)], [train_config(p)])
     return task, model
 
 
+def measure_run(model, task, p: dict, history: dict, twin=None) -> dict:
+    """The metrics of a trained run: accuracies (test, validation, train), the gap, efficiency, and the
+    extra ``measures``."""
+    from snnlib.measure import metrics as metrics_mod
+
+    test = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
+    train = metrics_mod.measure(model, task.x_train, task.y_train, task.readout)
+    metrics = dict(test_accuracy=test["accuracy"], train_accuracy=train["accuracy"],
+                   val_accuracy=history.get("val_accuracy"), best_epoch=history.get("best_epoch"),
+                   final_train_loss=history.get("final_train_loss"),
+                   gap=metrics_mod.gap(train["accuracy"], test["accuracy"]), test_loss=test["loss"],
+                   firing_rates=test["firing_rates"], firing_rate=test["firing_rate"], sparsity=test["sparsity"],
+                   synops=test["synops"], hidden_synops=sum(test["layer_synops"]),
+                   input_synops=test["synops"] - sum(test["layer_synops"]), layer_synops=test["layer_synops"],
+                   chance=task.chance)
+    for name in p["measures"]:
+        metrics.update(MEASURES[name](model, task, p, twin))
+    return metrics
+
+
 # --- measurements beyond accuracy (the run parameter ``measures``) ------------------------------------
-def measure_robustness(model, task, p, test) -> dict:
-    """Accuracy under input noise (Gaussian on currents; deletion and insertion on spikes) at each of
-    ``noise_levels``, and under FGSM and PGD (``pgd_steps`` steps) at each of ``epsilons``, on the test set.
-    Attacked inputs are kept within the range the task's inputs take (train and test)."""
+
+def measure_audit(model, task, p, twin) -> dict:
+    """The attack audit (:func:`snnlib.measure.audit.audit_curve`) at every radius: on analog tasks L∞
+    radii ``radii`` in units of the task's input scale, on spike tasks spike-flip budgets ``flips``;
+    plus input noise at ``noise_levels`` (Gaussian σ in input scales on currents; deletion and insertion
+    probabilities on spikes). ``audit_samples`` test samples are audited."""
+    from snnlib.measure import attacks, audit
+
     mp = p["measure_params"]
-    x, y, window = task.x_test, task.y_test, task.readout
-    bounds = (min(task.x_train.min().item(), x.min().item()), max(task.x_train.max().item(), x.max().item()))
+    n = min(mp.get("audit_samples", 128), len(task.y_test))
+    budget = dict(steps=mp.get("pgd_steps", 50), restarts=mp.get("restarts", 2),
+                  square_queries=mp.get("square_queries", 200))
+    if task.encoding == "spikes":
+        curve = audit.audit_curve(model, task, flips=mp.get("flips", [0, 1]), seed=p["seed"], n_samples=n,
+                                  twin=twin, **budget)
+    else:
+        scale = task.input_scale
+        curve = audit.audit_curve(model, task, radii=[r * scale for r in mp.get("radii", [0.0, 1.0])],
+                                  seed=p["seed"], n_samples=n, twin=twin, **budget)
+        for row, r in zip(curve["rows"], mp.get("radii", [0.0, 1.0])):
+            row["radius_scales"] = r
+    scale = task.input_scale or 1.0
+    x, y = task.x_test[:, :n], task.y_test[:n]
     noise = [row for kind in attacks.noise_for_encoding(task.encoding)
-             for row in attacks.noise_curve(model, x, y, window, kind, mp.get("noise_levels", [0.0, 0.2]), seed=p["seed"])]
-    attack = (attacks.robustness_curve(model, x, y, window, "fgsm", mp.get("epsilons", [0.0, 0.1]), bounds=bounds)
-              + attacks.robustness_curve(model, x, y, window, "pgd", mp.get("epsilons", [0.0, 0.1]),
-                                         seed=p["seed"], steps=mp.get("pgd_steps", 10), bounds=bounds))
-    return dict(noise=noise, attack=attack)
+             for row in attacks.noise_curve(model, x, y, task.readout, kind,
+                                            [lvl * (scale if kind == "gaussian" else 1.0)
+                                             for lvl in mp.get("noise_levels", [0.0, 0.2])], seed=p["seed"])]
+    return dict(audit=curve["rows"], audit_checks=curve["checks"], noise=noise)
 
 
-def measure_generalization(model, task, p, test) -> dict:
+def measure_generalization(model, task, p, twin) -> dict:
     """Temporal generalization: test accuracy at every delay in ``delays`` (the trained delay included)
     of the same task with the same seed, read out over each task's own recall window."""
+    from snnlib import data
+    from snnlib.measure import metrics as metrics_mod
+
     if "delay" not in task.params:
         raise ValueError(f"measure 'generalization' needs a task with a delay, not {task.name!r}")
     rows = []
     for delay in p["measure_params"].get("delays", [task.params["delay"]]):
-        other = tasks_mod.get_task(task.name, **{**task.params, "delay": delay})
-        result = metrics_mod.temporal_generalization(model, other)
-        rows.append(dict(delay=delay, accuracy=result["accuracy"]))
+        other = data.get_task(task.name, **{**task.params, "delay": delay})
+        rows.append(dict(delay=delay, accuracy=metrics_mod.temporal_generalization(model, other)["accuracy"]))
     return dict(generalization=rows)
 
 
-def measure_efficiency(model, task, p, test) -> dict:
-    """SynOps per sample of each spiking layer on the test set (input spikes included for spike inputs
-    in the total ``synops``); firing rates, sparsity and total SynOps are among the main metrics."""
-    return dict(layer_synops=test["layer_synops"])
-
-
-def measure_stream(model, task, p, test) -> dict:
+def measure_stream(model, task, p, twin) -> dict:
     """Uninterrupted processing: ``stream_length`` test samples fed back to back with no state reset;
     accuracy per stream position and the mean hidden membrane per segment (drift)."""
+    from snnlib import data
+    from snnlib.measure import metrics as metrics_mod
+
     k = p["measure_params"].get("stream_length", 4)
-    stream = tasks_mod.make_stream(task, k, seed=p["seed"])
+    stream = data.make_stream(task, k, seed=p["seed"])
     accuracy = metrics_mod.stream_accuracy(model, stream.x, stream.y, stream.windows)
     drift = metrics_mod.membrane_drift(model, stream.x, k)
     return dict(stream_accuracy=accuracy, membrane_drift=drift[0])
 
 
-MEASURES.update(robustness=measure_robustness, generalization=measure_generalization,
-                efficiency=measure_efficiency, stream=measure_stream)
+MEASURES = dict(audit=measure_audit, generalization=measure_generalization, stream=measure_stream)

@@ -9,6 +9,7 @@ A *record* is one JSON file ``records_dir()/<key>.json``::
     metrics       what snnlib.study.experiment.run returned
     seed          params["seed"]
     versions      python, torch, spikingjelly, numpy, snnlib
+    code          the code fingerprint (snnlib.code_fingerprint) of the sources that made it
     commit        git commit of the repository (None outside git); dirty: uncommitted changes (None outside git)
     device        the torch device the run trained on, e.g. "cpu", "cuda:0"; device_name: the GPU's name
     wall_seconds  wall time of the run (training and measurements)
@@ -25,13 +26,18 @@ is never reused for a run whose parameters would now differ.
 
 **Key.** The first 20 hex digits of the SHA-256 of the canonical JSON (sorted keys, no spaces) of the
 canonical parameters, with ``device`` reduced to its type (``"cuda:1"`` -> ``"cuda"``: which GPU does
-not change results, but CPU and CUDA may). Nothing else is left out. The code version is *not* part of
-the key (every commit would invalidate every record): after changing the model or the training, rerun
-with ``force=True`` or ``python -m snnlib clean --records``; each record keeps its ``commit``.
+not change results, but CPU and CUDA may). Nothing else is left out.
+
+**Stale records.** The code is not part of the key, but every record stores the fingerprint of the code
+that made it (``code``, :mod:`snnlib.study.fingerprint`). A record whose fingerprint differs from the
+current one (or that has none) is *stale* (:func:`is_stale`): sweeps retrain it by default and replace
+it, so the book never mixes results of two programs; ``reuse_stale=True`` keeps it, with a warning.
 
 **Atomic writes.** A record is written to a temporary file ``.<key>.<random>.tmp`` in the same folder,
 flushed and fsync'ed, then moved over ``<key>.json`` with :func:`os.replace`, so a crash (even
-``kill -9``) leaves either the complete record or none. Temporary files are never read as records. A
+``kill -9``) leaves either the complete record or none. Temporary files are never read as records. Two sweeps
+writing the same record at once each write a complete file and the last rename wins: a run may be
+trained twice, a record is never corrupt or half-written. A
 record that does not parse, lacks a field, or whose key does not match its file name and parameters is
 ignored and reported with a :class:`CorruptRecordWarning`; a sweep then trains that run again.
 """
@@ -181,10 +187,13 @@ def git_state() -> tuple[str | None, bool | None]:
 
 def make(params: dict, metrics: dict, wall_seconds: float, device: str, device_name: str | None = None) -> dict:
     """A complete record of a run with canonical ``params`` that produced ``metrics``."""
+    from snnlib.study.fingerprint import code_fingerprint
+
     commit, dirty = git_state()
     return dict(schema=SCHEMA, key=canonical_key(params), experiment=params["experiment"], params=params,
                 metrics=json.loads(json.dumps(plain(metrics))), seed=params["seed"], versions=versions(),
-                commit=commit, dirty=dirty, device=device, device_name=device_name, wall_seconds=wall_seconds,
+                code=code_fingerprint(), commit=commit, dirty=dirty, device=device, device_name=device_name,
+                wall_seconds=wall_seconds,
                 timestamp=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
 
@@ -250,6 +259,13 @@ def read(file: str | Path) -> dict | None:
     return record
 
 
+def is_stale(record: dict) -> bool:
+    """Whether ``record`` was made by other result-deciding code than the current one (or by unknown code)."""
+    from snnlib.study.fingerprint import code_fingerprint
+
+    return record.get("code") != code_fingerprint()
+
+
 def load(key_: str, directory: str | Path | None = None) -> dict | None:
     """The record with key ``key_``, or ``None`` if there is none (or only a corrupt one, reported)."""
     file = path(key_, directory)
@@ -282,30 +298,40 @@ def temporary_files(directory: str | Path | None = None) -> list[Path]:
 
 # --- running --------------------------------------------------------------------------------------------
 
-def execute(params: dict, directory: str | Path | None = None, progress: bool = False) -> dict:
-    """Train canonical ``params`` now, write the record (atomically) and return it. No reuse check."""
+def execute_group(group: list[dict]) -> list[dict]:
+    """Train canonical runs that share a group key (:func:`snnlib.study.experiment.group_key`) as one
+    ensemble now, and return their records (not written: the caller saves them, so a worker without the
+    caller's file system can return them). No reuse check."""
     from snnlib.study import experiment
     from snnlib.measure.train import resolve_device
 
-    device = resolve_device(params["device"])
+    device = resolve_device(group[0]["device"])
     device_name = None
     if device.type == "cuda":
         import torch
 
         device_name = torch.cuda.get_device_name(device)
     start = time.perf_counter()
-    metrics = experiment.run(params, progress=progress)
-    record = make(params, metrics, time.perf_counter() - start, str(device), device_name)
+    results = experiment.run_group(group)
+    wall = (time.perf_counter() - start) / len(group)
+    return [make(p, m, wall, str(device), device_name) for p, m in zip(group, results)]
+
+
+def execute(params: dict, directory: str | Path | None = None, progress: bool = False) -> dict:
+    """Train canonical ``params`` now, write the record (atomically) and return it. No reuse check."""
+    (record,) = execute_group([params])
     save(record, directory)
     return record
 
 
-def run(params: dict, force: bool = False, directory: str | Path | None = None, progress: bool = False) -> dict:
-    """The record of the run ``params``: the stored one if it exists (unless ``force``), else trained now."""
+def run(params: dict, force: bool = False, directory: str | Path | None = None, progress: bool = False,
+        reuse_stale: bool = False) -> dict:
+    """The record of the run ``params``: the stored one if it exists and is not stale (unless ``force``),
+    else trained now."""
     p = canonical(params)
     if not force:
         existing = load(canonical_key(p), directory)
-        if existing is not None:
+        if existing is not None and (reuse_stale or not is_stale(existing)):
             return existing
     return execute(p, directory, progress=progress)
 
@@ -323,13 +349,13 @@ def _flatten(prefix: str, value: dict) -> dict:
 def row(record: dict) -> dict:
     """One table row: ``key``, the parameters (``task_params`` flattened to ``task_params.NAME``), the
     metrics (scalars as values; lists and dicts kept as Python objects), then ``wall_seconds``,
-    ``timestamp``, ``commit`` and ``ran_on`` (the device). A metric named like a parameter gets ``metric.``."""
+    ``timestamp``, ``commit``, ``ran_on`` (the device), ``code`` and ``stale``. A metric named like a parameter gets ``metric.``."""
     out = {"key": record["key"]}
     out.update(_flatten("", record["params"]))
     for name, value in record["metrics"].items():
         out["metric." + name if name in out else name] = value
     out.update(wall_seconds=record["wall_seconds"], timestamp=record["timestamp"], commit=record["commit"],
-               ran_on=record["device"])
+               ran_on=record["device"], code=record.get("code"), stale=is_stale(record))
     return out
 
 

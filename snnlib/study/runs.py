@@ -1,103 +1,163 @@
-"""The runs of each experiment, built from its resolved parameters (:func:`snnlib.study.profiles.resolve`).
+"""The runs of each experiment, built from its validated configuration (:mod:`snnlib.study.config`).
 
-A notebook resolves its parameters, asks this module for the list of runs, and hands the list to
-:func:`snnlib.study.sweep.run_grid`, which trains only the runs without a record. Each run is a params
-dict of :func:`snnlib.study.experiment.run`.
+A notebook resolves its configuration, asks this module for the list of runs, and hands the list to
+:func:`snnlib.study.sweep.run_grid`, which trains only the runs without a current record, grouped into
+ensembles. Each run is a params dict of :func:`snnlib.study.experiment.run`.
+
+Non-leaky variants ignore λ; their runs carry ``decay=1.0`` so that one non-leaky network is trained once,
+not once per λ level of the leaky ones.
 """
 
 from __future__ import annotations
 
-from snnlib.checks import check_int
-from snnlib.model.neurons import check_decay
-from snnlib.data import task_parameters
-from snnlib.model.variants import parse_variants
+import functools
+
+from snnlib.model.variants import Variant
 
 
-def seeds(cfg: dict) -> range:
-    """``range(cfg["seeds"])``; raises ``ValueError`` unless ``seeds`` is a positive integer."""
-    return range(check_int("seeds", cfg["seeds"]))
-
-
-def common(cfg: dict, experiment: str) -> dict:
+def common(cfg, **extra) -> dict:
     """The run parameters every run of an experiment shares."""
-    return dict(experiment=experiment, profile=cfg["profile"], hidden=cfg["hidden"], batch_size=cfg["batch_size"],
-                lr=cfg["lr"], device=cfg["device"])
+    return dict(experiment=cfg.name, profile=cfg.profile, hidden=list(cfg.hidden), batch_size=cfg.batch_size,
+                lr=cfg.lr, device=cfg.device, **extra)
 
 
-def task_params(cfg: dict, task: str, **extra) -> dict:
-    """Task parameters from ``cfg`` for ``task`` (``n_train``, ``n_test``, ``delay`` where the task
-    takes them), then ``extra``."""
+def task_params(cfg, task: str, **extra) -> dict:
+    """Task parameters from ``cfg`` for ``task`` (``n_train``, ``n_test``, ``delay`` where the task takes
+    them), then ``extra``."""
+    from snnlib.data import task_parameters
+
     takes = task_parameters(task)
-    return {**{name: cfg[name] for name in ("n_train", "n_test", "delay") if name in cfg and name in takes}, **extra}
+    given = {name: getattr(cfg, name) for name in ("n_train", "n_test", "delay") if hasattr(cfg, name)}
+    return {**{k: v for k, v in given.items() if k in takes}, **extra}
 
 
-def epochs_for(cfg: dict, task: str) -> int:
-    epochs = cfg["epochs"]
-    if isinstance(epochs, dict):
-        if task not in epochs:
-            raise ValueError(f"epochs gives no value for task {task!r}: {epochs}")
-        return epochs[task]
-    return epochs
+def variant_decays(variants, decays) -> list[tuple[str, float]]:
+    """``(variant, λ)`` pairs: each leaky variant at every λ of ``decays``, each non-leaky one at λ = 1."""
+    pairs = []
+    for name in variants:
+        v = Variant.parse(name)
+        pairs += [(v.name, float(lam)) for lam in decays] if v.leak else [(v.name, 1.0)]
+    return pairs
 
 
-def baseline_runs(cfg: dict) -> list[dict]:
-    """01: every variant on every task at the default decay."""
-    base = common(cfg, "01_dynamics_and_baseline")
-    return [dict(base, task=task, task_params=task_params(cfg, task), variant=v.name, decay=cfg["decay"],
-                 epochs=epochs_for(cfg, task), seed=s)
-            for task in cfg["tasks"] for v in parse_variants(cfg["variants"]) for s in seeds(cfg)]
+def audit_params(cfg, **extra) -> dict:
+    """The audit's settings from ``cfg`` (radii, flips, noise, samples, budgets)."""
+    return dict(radii=list(cfg.radii), flips=list(cfg.flips), noise_levels=list(cfg.noise_levels),
+                audit_samples=cfg.audit_samples, pgd_steps=cfg.pgd_steps, restarts=cfg.restarts,
+                square_queries=cfg.square_queries, **extra)
 
 
-def robustness_params(cfg: dict) -> dict:
-    return dict(epsilons=cfg["epsilons"], noise_levels=cfg["noise_levels"], pgd_steps=cfg["pgd_steps"])
+def baseline_runs(cfg) -> list[dict]:
+    """01: every variant on every task at the configured λ."""
+    return [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+                 epochs=cfg.epochs_for(task), seed=s)
+            for task in cfg.tasks for v, lam in variant_decays(cfg.variants, [cfg.decay]) for s in range(cfg.seeds)]
 
 
-def leakage_runs(cfg: dict) -> list[dict]:
-    """02 (C1): ``LIF`` with λ swept (λ = 1 is IF) on delayed-recall at every delay; at ``robust_delay``
-    and on ``second_task`` also robustness, and temporal generalization to the other delays."""
-    base = common(cfg, "02_leakage")
+def leakage_runs(cfg) -> list[dict]:
+    """02 (C1): ``LIF`` with λ swept (λ = 1 is IF) on delayed-recall at every delay. At ``robust_delay`` the
+    same networks are audited with spike flips and tested at the other delays (temporal generalization);
+    on ``second_task`` (analog) they are audited with L∞ radii."""
     runs = []
-    for lam in cfg["decays"]:
-        check_decay(lam)
-        for delay in cfg["delays"]:
+    for lam in cfg.decays:
+        for delay in cfg.delays:
             measures, mp = [], {}
-            if delay == cfg["robust_delay"]:
-                measures, mp = ["robustness", "generalization"], dict(robustness_params(cfg), delays=cfg["delays"])
-            runs += [dict(base, task="delayed-recall", task_params=task_params(cfg, "delayed-recall", delay=delay),
-                          variant="LIF", decay=lam, epochs=epochs_for(cfg, "delayed-recall"), seed=s,
-                          measures=measures, measure_params=mp) for s in seeds(cfg)]
-        task = cfg["second_task"]
-        runs += [dict(base, task=task, task_params=task_params(cfg, task), variant="LIF", decay=lam,
-                      epochs=epochs_for(cfg, task), seed=s, measures=["robustness"],
-                      measure_params=robustness_params(cfg)) for s in seeds(cfg)]
-    if cfg["robust_delay"] not in cfg["delays"]:
-        raise ValueError(f"robust_delay must be one of delays {cfg['delays']}, got {cfg['robust_delay']!r}")
+            if delay == cfg.robust_delay:
+                measures, mp = ["audit", "generalization"], audit_params(cfg, delays=list(cfg.delays))
+            runs += [dict(common(cfg), task="delayed-recall", task_params=task_params(cfg, "delayed-recall", delay=delay),
+                          variant="LIF", decay=float(lam), epochs=cfg.epochs_for("delayed-recall"), seed=s,
+                          measures=measures, measure_params=mp) for s in range(cfg.seeds)]
+        task = cfg.second_task
+        runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant="LIF", decay=float(lam),
+                      epochs=cfg.epochs_for(task), seed=s, measures=["audit"], measure_params=audit_params(cfg))
+                 for s in range(cfg.seeds)]
     return runs
 
 
-def reset_runs(cfg: dict) -> list[dict]:
-    """03 (C2, C3): the reset modes, with and without leak, on the ordinary tasks (efficiency) and, on
-    ``stream_task``, tested on streams of ``stream_length`` samples without a state reset."""
-    base = common(cfg, "03_reset")
+def reset_runs(cfg) -> list[dict]:
+    """03 (C2, C3): every reset mode, leaky (at each λ) and not, feed-forward and recurrent where listed.
+
+    - on every task: trained on single samples (efficiency; on ``stream_task`` also tested on streams of
+      ``stream_length`` samples with the state never cleared);
+    - on ``stream_task`` with ``train_stream_length >= 2``: trained on streams too (state carried across
+      samples during training), tested on the same test streams;
+    - the efficiency frontier: the feed-forward variants again at every non-zero ``rate_regs`` strength.
+    """
     runs = []
-    for task in cfg["tasks"]:
-        stream = task == cfg["stream_task"]
-        measures = ["efficiency"] + (["stream"] if stream else [])
-        mp = dict(stream_length=cfg["stream_length"]) if stream else {}
-        runs += [dict(base, task=task, task_params=task_params(cfg, task),
-                      variant=v.name, decay=cfg["decay"], epochs=epochs_for(cfg, task), seed=s,
-                      measures=measures, measure_params=mp)
-                 for v in parse_variants(cfg["variants"]) for s in seeds(cfg)]
-    if cfg["stream_task"] not in cfg["tasks"]:
-        raise ValueError(f"stream_task must be one of tasks {cfg['tasks']}, got {cfg['stream_task']!r}")
+    pairs = variant_decays(cfg.variants, cfg.decays)
+    stream_mp = dict(stream_length=cfg.stream_length)
+    for task in cfg.tasks:
+        streamed = task == cfg.stream_task
+        for v, lam in pairs:
+            for reg in cfg.rate_regs:
+                if reg and Variant.parse(v).recurrent:
+                    continue
+                runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+                              rate_reg=float(reg), epochs=cfg.epochs_for(task), seed=s,
+                              measures=["stream"] if streamed and not reg else [],
+                              measure_params=stream_mp if streamed and not reg else {})
+                         for s in range(cfg.seeds)]
+    if cfg.train_stream_length:
+        task = cfg.stream_task
+        runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+                      train_stream=cfg.train_stream_length, epochs=cfg.epochs_for(task), seed=s,
+                      measures=["stream"], measure_params=stream_mp)
+                 for v, lam in pairs for s in range(cfg.seeds)]
     return runs
 
 
-def recurrence_runs(cfg: dict) -> list[dict]:
-    """04 (C4): feed-forward vs recurrent variants on tasks that need temporal interaction, with robustness."""
-    base = common(cfg, "04_recurrence")
-    return [dict(base, task=task, task_params=task_params(cfg, task), variant=v.name, decay=cfg["decay"],
-                 epochs=epochs_for(cfg, task), seed=s, measures=["robustness", "efficiency"],
-                 measure_params=robustness_params(cfg))
-            for task in cfg["tasks"] for v in parse_variants(cfg["variants"]) for s in seeds(cfg)]
+@functools.lru_cache(maxsize=32)
+def task_shape(task: str, params_json: str) -> tuple[int, int]:
+    """``(n_inputs, n_classes)`` of ``task`` with these parameters (built once, small, seed 0)."""
+    import json
 
+    from snnlib.data import get_task
+
+    params = {**json.loads(params_json)}
+    for size in ("n_train", "n_test"):
+        if size in params:
+            params[size] = 40
+    built = get_task(task, seed=0, **params)
+    return built.n_inputs, built.n_classes
+
+
+def matched_width(n_inputs: int, hidden: int, n_classes: int) -> int:
+    """Width H' of a feed-forward layer with as many weights as a recurrent one of width H:
+    ``F·H' + H' + H'·C + C = F·H + H + H² + H·C + C``, rounded to the nearest integer."""
+    return round((n_inputs * hidden + hidden + hidden * hidden + hidden * n_classes) / (n_inputs + 1 + n_classes))
+
+
+def recurrence_runs(cfg) -> list[dict]:
+    """04 (C4): each variant at each λ (leaky ones) on every task; temporal-xor at every gap of ``gaps``.
+    With ``matched_control``, each recurrent variant's feed-forward twin is trained again as wide as the
+    recurrent layer has weights. Every run is audited, but on temporal-xor only at the middle gap."""
+    import json
+
+    runs = []
+    robust_gap = sorted(cfg.gaps)[len(cfg.gaps) // 2]
+    for task in cfg.tasks:
+        settings = [task_params(cfg, task, gap=g) for g in cfg.gaps] if task == "temporal-xor" else [task_params(cfg, task)]
+        for tp in settings:
+            audited = tp.get("gap", robust_gap) == robust_gap
+            extra = dict(measures=["audit"], measure_params=audit_params(cfg)) if audited else {}
+            pairs = variant_decays(cfg.variants, cfg.decays)
+            runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
+                          seed=s, **extra) for v, lam in pairs for s in range(cfg.seeds)]
+            if cfg.matched_control and len(cfg.hidden) == 1:
+                n_in, n_out = task_shape(task, json.dumps(tp, sort_keys=True))
+                wide = [matched_width(n_in, cfg.hidden[0], n_out)]
+                twins = [(Variant(v.leak, v.reset, False).name, lam) for v, lam in
+                         ((Variant.parse(name), lam) for name, lam in pairs) if v.recurrent]
+                runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
+                              epochs=cfg.epochs_for(task), seed=s, **extra) for v, lam in twins
+                         for s in range(cfg.seeds)]
+    return runs
+
+
+RUNS = {"01_dynamics_and_baseline": baseline_runs, "02_leakage": leakage_runs, "03_reset": reset_runs,
+        "04_recurrence": recurrence_runs}
+
+
+def runs_of(cfg) -> list[dict]:
+    """The runs of the experiment ``cfg`` configures."""
+    return RUNS[cfg.name](cfg)

@@ -1,23 +1,29 @@
-"""Sweeps: many recorded runs, validated first, resumable, on any executor (DESIGN.md §8).
+"""Sweeps: many recorded runs, validated first, grouped into ensembles, resumable, on any executor.
 
-``run_grid(runs_or_grid, workers=1, executor=None, force=False, progress=True, directory=None)``
+``run_grid(runs_or_grid, workers=1, executor=None, scheduler=None, force=False, reuse_stale=False,
+progress=True, directory=None)``
 
 1. expands ``runs_or_grid`` into runs (:func:`expand`);
 2. puts every run in canonical form (:func:`snnlib.study.records.canonical`), so a bad parameter anywhere
    stops the sweep with a ``ValueError`` naming the run and the parameter *before any training*;
-3. skips every run whose record exists (unless ``force``), and drops duplicates;
-4. trains the rest, in this process (default), on a local process pool (``workers > 1``) or on any
-   :class:`concurrent.futures.Executor` passed as ``executor`` (e.g. a Dask ``client.get_executor()``;
-   only ``submit`` and :func:`concurrent.futures.as_completed` are used, and the executor is not shut
-   down). Each worker writes its run's record as soon as the run finishes, atomically;
-5. returns the DataFrame of the sweep's records (:func:`snnlib.study.records.to_frame`), one row per distinct
-   run, in the order of the runs.
+3. skips every run whose record exists and is not stale (unless ``force``; ``reuse_stale`` keeps stale
+   ones too, with a warning naming how many), and drops duplicates;
+4. groups the rest into ensembles (:func:`groups`: runs with equal
+   :func:`snnlib.study.experiment.group_key`, at most ``group_size`` each) and trains each group as one
+   unit of work: in this process (default), on a local process pool (``workers > 1``), on any
+   :class:`concurrent.futures.Executor` passed as ``executor``, or on a Dask cluster (``scheduler=
+   "tcp://HOST:PORT"``, through ``distributed.Client(scheduler).get_executor()``). Workers *return* the
+   records; this process writes each one atomically as its group finishes, so no shared file system is
+   needed, and a worker that dies loses only its unfinished group;
+5. returns the DataFrame of the sweep's records (:func:`snnlib.study.records.to_frame`), one row per
+   distinct run, in the order of the runs.
 
-Because every finished run is on disk at once and runs are pure functions of their parameters, a sweep
+Because every finished group is on disk at once and runs are pure functions of their parameters, a sweep
 killed at any moment (``kill -9`` included) and started again ends with the same records as one never
-interrupted: the finished runs are reused, the unfinished ones are trained from scratch.
+interrupted. Two sweeps on one results folder at once never corrupt a record (writes are atomic); at
+worst a run is trained twice.
 
-Worker processes run torch single-threaded (``torch.set_num_threads(1)``): the parallelism is across runs.
+Worker processes run torch single-threaded (``torch.set_num_threads(1)``): the parallelism is across groups.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import itertools
 import multiprocessing
 import os
 import threading
+import warnings
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -113,14 +120,28 @@ def plan(runs_or_grid: dict | list[dict]) -> list[dict]:
     return planned
 
 
-def _tqdm():
-    """tqdm's notebook bar where it can be drawn (ipywidgets installed), else the text bar (no warning)."""
-    try:
-        import ipywidgets  # noqa: F401
-        from tqdm.auto import tqdm
-    except ImportError:
-        from tqdm import tqdm
-    return tqdm
+def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict]]:
+    """Canonical runs grouped by :func:`snnlib.study.experiment.group_key` (order of first appearance),
+    each group cut into chunks of at most ``group_size`` runs (default: :func:`snnlib.measure.train.group_limit`
+    for the runs' network size and device)."""
+    from snnlib.study.experiment import group_key
+
+    by_key: dict = {}
+    for params in planned:
+        by_key.setdefault(group_key(params), []).append(params)
+    out = []
+    for members in by_key.values():
+        size = group_size or _group_limit(members[0])
+        out += [members[i:i + size] for i in range(0, len(members), size)]
+    return out
+
+
+def _group_limit(params: dict) -> int:
+    from snnlib.measure.train import group_limit
+
+    hidden = params["hidden"]
+    n_params = sum(a * b for a, b in zip([64] + hidden, hidden)) + hidden[-1] * 10
+    return group_limit(n_params, params["device"])
 
 
 def _init_worker() -> None:
@@ -129,13 +150,13 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _work(params: dict, directory: str, parent_pid: int | None = None) -> dict:
-    """Run one canonical run on an executor's worker, write its record there and return it.
+def _work(group: list[dict], parent_pid: int | None = None) -> list[dict]:
+    """Train one group on an executor's worker and return its records (written by the sweep's process).
 
     In a process other than ``parent_pid`` (the sweep's), torch is made single-threaded first: the
-    parallelism is across runs. In the sweep's own process (a thread pool) the thread count is left alone.
-    Runs in threads of one process take turns (a run seeds torch's global generator), so a thread-based
-    executor is correct but not parallel: give Dask workers one thread each (``threads_per_worker=1``).
+    parallelism is across groups. Groups in threads of one process take turns (a run seeds torch's
+    global generator), so a thread-based executor is correct but not parallel: give Dask workers one
+    thread each (``--nthreads 1``).
     """
     if os.getpid() != parent_pid:
         import torch
@@ -143,69 +164,113 @@ def _work(params: dict, directory: str, parent_pid: int | None = None) -> dict:
         if torch.get_num_threads() != 1:
             torch.set_num_threads(1)
     with _ONE_RUN_AT_A_TIME:  # a run seeds torch's global generator: threads must not interleave
-        return records.execute(params, directory)
+        return records.execute_group(group)
+
+
+def dask_executor(scheduler: str):
+    """A ``concurrent.futures`` executor on the Dask cluster at ``scheduler`` (``tcp://HOST:PORT``), and
+    its client (close it when done)."""
+    from distributed import Client
+
+    client = Client(scheduler, set_as_default=False)
+    return client.get_executor(pure=False), client
 
 
 def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Executor | None = None,
-             force: bool = False, progress: bool = True, directory: str | Path | None = None):
-    """Run every run of ``runs_or_grid`` that has no record yet; return the DataFrame of all its records.
+             scheduler: str | None = None, force: bool = False, reuse_stale: bool = False, progress: bool = True,
+             directory: str | Path | None = None, group_size: int | None = None, desc: str = "runs"):
+    """Run every run of ``runs_or_grid`` that has no current record yet; return the DataFrame of all its records.
 
     Args:
         runs_or_grid: a grid dict, a list of run dicts, or a list of grids (:func:`expand`).
-        workers: with no ``executor``, ``1`` trains in this process, ``n > 1`` on a local pool of ``n``
-            processes (started with ``spawn``, torch single-threaded in each).
-        executor: any :class:`concurrent.futures.Executor` (a Dask ``client.get_executor()`` works);
-            it is used as given and not shut down. Its workers must see ``directory`` (a shared file
-            system) to write the records; this process writes any record a worker could not.
+        workers: with no ``executor`` or ``scheduler``, ``1`` trains in this process, ``n > 1`` on a local
+            pool of ``n`` processes (started with ``spawn``, torch single-threaded in each).
+        executor: any :class:`concurrent.futures.Executor`; used as given and not shut down.
+        scheduler: the address of a Dask scheduler, ``tcp://HOST:PORT``; the groups train on its workers.
         force: train every run again, replacing its record.
-        progress: show a tqdm progress bar over the runs to train.
+        reuse_stale: keep records made by other code (:func:`snnlib.study.records.is_stale`), with a warning.
+        progress: a bar over the runs on the terminal (never in a notebook's output).
         directory: where the records are (default :func:`snnlib.paths.records_dir`).
+        group_size: the most runs trained together as one ensemble (default: chosen for the device).
+        desc: the bar's label (the experiment's name).
 
-    Raises ``ValueError`` (before any training) if any run has a bad parameter; if a run fails, the runs
+    Raises ``ValueError`` (before any training) if any run has a bad parameter; if a group fails, the groups
     not yet started are cancelled, the finished ones keep their records, and its error is raised.
     """
     check_int("workers", workers)
     if executor is not None and not hasattr(executor, "submit"):
         raise ValueError(f"executor must be a concurrent.futures.Executor (with submit), got {executor!r}")
+    if executor is not None and scheduler is not None:
+        raise ValueError("give either executor or scheduler, not both")
+    if group_size is not None:
+        check_int("group_size", group_size)
     directory = Path(directory if directory is not None else paths.records_dir())
     planned = plan(runs_or_grid)
     keys = [records.canonical_key(p) for p in planned]
-    done = {} if force else {k: r for k in keys if (r := records.load(k, directory)) is not None}
+    done, stale = {}, 0
+    if not force:
+        for k in keys:
+            record = records.load(k, directory)
+            if record is not None and records.is_stale(record):
+                stale += 1
+                if not reuse_stale:
+                    continue
+            if record is not None:
+                done[k] = record
+    if stale and reuse_stale:
+        warnings.warn(f"reusing {stale} stale record(s) made by other code than the current one "
+                      f"(code fingerprint differs); without reuse_stale they would be retrained", StaleRecordWarning)
     todo = [p for p, k in zip(planned, keys) if k not in done]
 
     if todo:
-        bar = _tqdm()(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
-        bar.set_postfix(reused=len(done))
+        from snnlib.study.progress import terminal_bar
+
+        bar = terminal_bar(total=len(planned), desc=desc, initial=len(planned) - len(todo), disable=not progress)
+        bar.set_postfix(reused=len(planned) - len(todo), retrain_stale=0 if reuse_stale else stale)
+        client = None
         try:
+            work = groups(todo, group_size)
+            if scheduler is not None:
+                executor, client = dask_executor(scheduler)
             if executor is None and workers == 1:
-                for params in todo:
-                    record = records.execute(params, directory)
-                    done[record["key"]] = record
-                    bar.update()
+                for group in work:
+                    _store(_work(group, os.getpid()), directory, done, bar)
             elif executor is None:
                 context = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context,
+                with ProcessPoolExecutor(max_workers=min(workers, len(work)), mp_context=context,
                                          initializer=_init_worker) as pool:
-                    _collect(pool, todo, directory, done, bar)
+                    _collect(pool, work, directory, done, bar)
             else:
-                _collect(executor, todo, directory, done, bar)
+                _collect(executor, work, directory, done, bar)
         finally:
             bar.close()
+            if client is not None:
+                client.close()
     return records.to_frame([done[k] for k in keys])
 
 
-def _collect(executor: Executor, todo: list[dict], directory: Path, done: dict, bar) -> None:
-    futures = {executor.submit(_work, params, str(directory), os.getpid()): params for params in todo}
+class StaleRecordWarning(UserWarning):
+    """Records made by other code were reused on request (``reuse_stale``)."""
+
+
+def _store(group_records: list[dict], directory: Path, done: dict, bar) -> None:
+    for record in group_records:
+        records.save(record, directory)
+        done[record["key"]] = record
+    bar.update(len(group_records))
+
+
+def _collect(executor: Executor, work: list[list[dict]], directory: Path, done: dict, bar) -> None:
+    futures = {executor.submit(_work, group, os.getpid()): group for group in work}
     try:
         for future in as_completed(futures):
             try:
-                record = future.result()
+                group_records = future.result()
             except Exception as error:
-                raise RuntimeError(f"run ({_describe(futures[future])}) failed: {error!r}") from error
-            if records.load(record["key"], directory) is None:  # a worker without our file system
-                records.save(record, directory)
-            done[record["key"]] = record
-            bar.update()
+                group = futures[future]
+                raise RuntimeError(f"group of {len(group)} run(s) ({_describe(group[0])}, ...) failed: "
+                                   f"{error!r}") from error
+            _store(group_records, directory, done, bar)
     except BaseException:
         for future in futures:
             future.cancel()

@@ -1,0 +1,431 @@
+"""Every experiment declared once: one typed, frozen configuration per experiment (torch-free).
+
+An experiment is a pydantic model. Its fields are the experiment's parameters, each with its type,
+its allowed values and a one-line help; ``PROFILES`` holds the value of every field under each profile
+(``smoke``, ``quick``, ``full``); validators check the rules that link two parameters (``robust_delay``
+must be one of ``delays``; every task trained on needs an ``epochs`` entry). Everything else derives from
+it:
+
+- the notebook's ``parameters`` cell names exactly these fields (a test checks it), every one ``None``
+  but ``profile``, and the notebook calls :func:`from_namespace` to resolve them;
+- ``snnlib list`` prints the fields, their help and their profile values;
+- ``snnlib run`` validates every ``-p NAME VALUE`` here, before papermill starts, and refuses a bad value
+  or combination with exit status 2 naming the parameter and its allowed values.
+
+Nothing here imports torch, so a bad value is refused in a fraction of a second. The run-level
+parameters (one training run, :mod:`snnlib.study.experiment`) use the same field types.
+
+Why pydantic and not dataclasses: typed fields with ranges, frozen instances, the cross-field
+validators and the error messages come from one well-kept library instead of a hand-written validator
+module; ``model_fields`` gives the names, types and help that ``snnlib list`` and the tests read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from snnlib.data.names import TASK_NAMES
+from snnlib.model.variants import Variant
+
+PROFILE_NAMES = ("smoke", "quick", "full")
+Profile = Literal["smoke", "quick", "full"]
+
+# --- field types: each rule written once ------------------------------------------------------------
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+Decay = Annotated[float, Field(ge=0.0, le=1.0, description="a decay factor λ in [0, 1] (1 = no leakage)")]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+TaskName = Literal[TASK_NAMES]  # type: ignore[valid-type]
+
+
+def check_device(value: str) -> str:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``."""
+    ok = isinstance(value, str) and (value in ("auto", "cpu", "cuda") or
+                                     (value.startswith("cuda:") and value[5:].isdigit()))
+    if not ok:
+        raise ValueError(f"must be one of 'auto', 'cpu', 'cuda' or 'cuda:N', got {value!r}")
+    return value
+
+
+def check_variant_names(value):
+    """A list of canonical variant names, or ``"all"`` (the twelve)."""
+    if value == "all" or value == ["all"]:
+        return Variant.names()
+    names = [value] if isinstance(value, str) else list(value)
+    bad = [n for n in names if n not in Variant.names()]
+    if bad or not names:
+        raise ValueError(f"unknown variant {bad[0] if bad else names!r}; valid variant names are: "
+                         f"{', '.join(Variant.names())} (or 'all')")
+    return names
+
+
+def check_scheduler(value):
+    """``None`` (train on this machine) or a Dask scheduler address ``tcp://HOST:PORT``."""
+    if value is not None and not (isinstance(value, str) and "://" in value):
+        raise ValueError(f"must be a Dask scheduler address like 'tcp://127.0.0.1:8786', or null, got {value!r}")
+    return value
+
+
+# --- the common part -------------------------------------------------------------------------------
+
+class Experiment(BaseModel):
+    """Parameters every training experiment takes. Subclasses add their own and their profile values."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    name: ClassVar[str] = ""
+    #: profile -> {field: value}; the common fields come from :data:`COMMON`
+    PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    profile: Profile = Field("quick", description="smoke | quick | full: supplies every parameter left at None")
+    seeds: PositiveInt = Field(description="number of seeds per configuration (one seed = one data set and "
+                                           "initialisation for every variant)")
+    hidden: list[PositiveInt] = Field(min_length=1, description="sizes of the spiking layers")
+    batch_size: PositiveInt = Field(description="minibatch size")
+    lr: PositiveFloat = Field(description="Adam learning rate")
+    device: str = Field("auto", description='"auto", "cpu", "cuda" or "cuda:N"')
+    workers: PositiveInt = Field(1, description="parallel training processes on this machine")
+    scheduler: str | None = Field(None, description="a Dask scheduler address (tcp://HOST:PORT) to train on "
+                                                    "a cluster; null trains here")
+    reuse_stale: bool = Field(False, description="reuse records made by other code instead of retraining them")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value):
+        return check_device(value)
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, value):
+        return check_scheduler(value)
+
+    @field_validator("hidden", mode="before")
+    @classmethod
+    def _one_size(cls, value):
+        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+    # --- epochs per task ---------------------------------------------------------------------------
+    def trained_tasks(self) -> list[str]:
+        """The tasks this experiment trains on (each needs an ``epochs`` entry)."""
+        return []
+
+    @model_validator(mode="after")
+    def _epochs_for_every_task(self):
+        epochs = getattr(self, "epochs", None)
+        if isinstance(epochs, dict):
+            missing = [t for t in self.trained_tasks() if t not in epochs]
+            if missing:
+                raise ValueError(f"epochs gives no value for task {missing[0]!r}; give one per task trained on "
+                                 f"({', '.join(self.trained_tasks())}), e.g. -p epochs "
+                                 f"'{{{', '.join(f'{t}: 20' for t in self.trained_tasks())}}}'")
+        return self
+
+    def epochs_for(self, task: str) -> int:
+        epochs = self.epochs  # type: ignore[attr-defined]
+        return epochs[task] if isinstance(epochs, dict) else epochs
+
+    # --- resolving ---------------------------------------------------------------------------------
+    @classmethod
+    def defaults(cls, profile: str = "quick") -> dict:
+        """Every parameter's value under ``profile`` (a fresh dict)."""
+        check_profile(profile)
+        return {**COMMON[profile], **_copy(cls.PROFILES[profile]), "profile": profile}
+
+    @classmethod
+    def resolve(cls, profile: str = "quick", **given) -> Experiment:
+        """The profile's values with every ``given`` value that is not ``None`` in their place, validated.
+
+        Raises ``ValueError`` naming the parameter and its allowed values (:func:`explain`).
+        """
+        unknown = sorted(set(given) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"experiment {cls.name!r} has no parameter {', '.join(map(repr, unknown))}; "
+                             f"its parameters are: {', '.join(cls.model_fields)}")
+        values = {**cls.defaults(profile), **{k: v for k, v in given.items() if v is not None}}
+        try:
+            return cls(**values)
+        except ValidationError as error:
+            raise ValueError(explain(error, cls.name)) from None
+
+    def non_default(self) -> dict:
+        """The parameters whose value differs from the profile's."""
+        defaults = self.defaults(self.profile)
+        return {k: v for k, v in self.model_dump().items() if k != "profile" and defaults.get(k) != v}
+
+
+def _copy(d: dict) -> dict:
+    return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
+
+
+def explain(error: ValidationError, experiment: str = "") -> str:
+    """One line per problem: ``parameter 'NAME': what is wrong (allowed values), got VALUE``."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(str(p) for p in problem["loc"]) or "(combination)"
+        message = problem["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        got = f", got {problem['input']!r}" if "got " not in message and problem["loc"] else ""
+        lines.append(f"parameter {where!r}: {message}{got}" if problem["loc"] else message)
+    prefix = f"experiment {experiment!r}: " if experiment else ""
+    return prefix + "; ".join(lines)
+
+
+# --- shared parameter groups ------------------------------------------------------------------------
+
+class _Tasks(BaseModel):
+    """Mix-in: generated-task sizes and epochs per task."""
+
+    epochs: dict[TaskName, PositiveInt] | PositiveInt = Field(  # type: ignore[valid-type]
+        description="training epochs, one per task ({task: epochs}) or one for all")
+    n_train: PositiveInt = Field(description="training samples of generated tasks (a validation split is carved "
+                                             "from them)")
+    n_test: PositiveInt = Field(description="test samples of generated tasks")
+
+
+class _Audit(BaseModel):
+    """Mix-in: the attack audit (snnlib.measure.audit) and input noise."""
+
+    radii: list[NonNegativeFloat] = Field(min_length=1, description="L∞ attack radii on analog tasks, in units "
+                                                                    "of the task's input scale (1 = one grey level)")
+    flips: list[NonNegativeInt] = Field(min_length=1, description="spike-flip budgets per sample on spike tasks")
+    noise_levels: list[NonNegativeFloat] = Field(min_length=1, description="noise levels (Gaussian σ in input "
+                                                                           "scales on currents; deletion/insertion "
+                                                                           "probability on spikes)")
+    audit_samples: PositiveInt = Field(description="test samples audited per run (the first n)")
+    pgd_steps: PositiveInt = Field(description="PGD steps per restart")
+    restarts: PositiveInt = Field(description="PGD random restarts")
+    square_queries: PositiveInt = Field(description="query budget of the gradient-free Square attack")
+
+
+# --- the experiments --------------------------------------------------------------------------------
+
+class Baseline(_Tasks, Experiment):
+    """01: every variant on every task at one decay factor."""
+
+    name: ClassVar[str] = "01_dynamics_and_baseline"
+    decay: Decay = Field(description="λ of the leaky variants")
+    variants: list[str] = Field(description='variant names, or "all"')
+    tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
+    delay: NonNegativeInt = Field(description="delay D of delayed-recall")
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _variants(cls, value):
+        return check_variant_names(value)
+
+    def trained_tasks(self):
+        return list(self.tasks)
+
+    PROFILES = {
+        "smoke": dict(decay=0.5, variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
+                      epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128),
+        "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
+                      epochs={"digits": 15, "delayed-recall": 30}, delay=6, n_train=1024, n_test=512),
+        "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
+                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=4096, n_test=1024),
+    }
+
+
+class Leakage(_Audit, _Tasks, Experiment):
+    """02 (C1): λ swept on delayed-recall (λ x delay), robustness of the same networks and of an analog task."""
+
+    name: ClassVar[str] = "02_leakage"
+    decays: list[Decay] = Field(min_length=2, description="the swept decay factors λ")
+    delays: list[NonNegativeInt] = Field(min_length=1, description="delays D of delayed-recall")
+    robust_delay: NonNegativeInt = Field(description="the delay at which robustness and temporal generalization "
+                                                     "are measured (one of delays)")
+    second_task: TaskName = Field(description="an analog task for robustness vs λ (seq-digits or mnist1d)")  # type: ignore[valid-type]
+
+    def trained_tasks(self):
+        return ["delayed-recall", self.second_task]
+
+    @model_validator(mode="after")
+    def _robust_delay_is_a_delay(self):
+        if self.robust_delay not in self.delays:
+            raise ValueError(f"parameter 'robust_delay' must be one of delays {self.delays}, got {self.robust_delay!r}")
+        return self
+
+    PROFILES = {
+        "smoke": dict(decays=[0.0, 0.5, 1.0], delays=[0, 4], robust_delay=4, second_task="seq-digits",
+                      epochs={"delayed-recall": 2, "seq-digits": 2}, n_train=256, n_test=128,
+                      radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
+                      restarts=1, square_queries=20),
+        "quick": dict(decays=[0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0], delays=[0, 2, 4, 8, 16], robust_delay=4,
+                      second_task="seq-digits", epochs={"delayed-recall": 30, "seq-digits": 40},
+                      n_train=1024, n_test=512, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 16.0], flips=[0, 1, 2, 4, 8, 32],
+                      noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=128, pgd_steps=50, restarts=2,
+                      square_queries=200),
+        "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
+                     robust_delay=4, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
+                     n_train=4096, n_test=1024, radii=[0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 6.0],
+                     flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
+                     audit_samples=512, pgd_steps=100, restarts=4, square_queries=1000),
+    }
+
+
+class Reset(_Tasks, Experiment):
+    """03 (C2, C3): hard / soft / no reset, leaky at several λ and not, on streams and for efficiency."""
+
+    name: ClassVar[str] = "03_reset"
+    variants: list[str] = Field(description="variants compared (all reset modes, with and without leak)")
+    decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
+    tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
+    stream_task: TaskName = Field(description="the task whose samples are streamed (one of tasks)")  # type: ignore[valid-type]
+    stream_length: PositiveInt = Field(description="samples per test stream (K), the state never cleared")
+    train_stream_length: NonNegativeInt = Field(description="samples per training stream for networks trained "
+                                                            "on streams (0: no such condition)")
+    rate_regs: list[NonNegativeFloat] = Field(min_length=1, description="firing-rate regularisation strengths "
+                                                                        "(the efficiency frontier); 0 = none")
+    delay: NonNegativeInt = Field(description="delay D of delayed-recall")
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _variants(cls, value):
+        return check_variant_names(value)
+
+    def trained_tasks(self):
+        return list(self.tasks)
+
+    @model_validator(mode="after")
+    def _stream_task_is_a_task(self):
+        if self.stream_task not in self.tasks:
+            raise ValueError(f"parameter 'stream_task' must be one of tasks {self.tasks}, got {self.stream_task!r}")
+        if self.train_stream_length == 1:
+            raise ValueError("parameter 'train_stream_length' must be 0 (no stream training) or >= 2, got 1")
+        return self
+
+    PROFILES = {
+        "smoke": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], decays=[0.5], tasks=["digits"],
+                      stream_task="digits", stream_length=4, train_stream_length=0, rate_regs=[0.0],
+                      epochs={"digits": 2}, delay=4, n_train=256, n_test=128),
+        "quick": dict(variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset",
+                                "RLIF", "RLIF-noreset", "RIF", "RIF-noreset"], decays=[0.5, 0.9],
+                      tasks=["digits", "delayed-recall"], stream_task="digits", stream_length=16,
+                      train_stream_length=4, rate_regs=[0.0, 0.5, 2.0], epochs={"digits": 15, "delayed-recall": 30},
+                      delay=4, n_train=1024, n_test=512),
+        "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["digits", "delayed-recall", "seq-digits"],
+                     stream_task="digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
+                     epochs={"digits": 40, "delayed-recall": 60, "seq-digits": 40}, delay=4, n_train=4096,
+                     n_test=1024),
+    }
+
+
+class Recurrence(_Audit, _Tasks, Experiment):
+    """04 (C4): feed-forward vs recurrent in matched pairs, a parameter-matched wide control, a gap sweep."""
+
+    name: ClassVar[str] = "04_recurrence"
+    variants: list[str] = Field(description="variants compared, feed-forward and recurrent")
+    decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
+    tasks: list[TaskName] = Field(min_length=1, description="tasks with temporal structure")  # type: ignore[valid-type]
+    gaps: list[NonNegativeInt] = Field(min_length=1, description="gaps between temporal-xor's events")
+    matched_control: bool = Field(description="add a feed-forward network as wide as the recurrent one has "
+                                              "weights (the parameter-matched control)")
+
+    @field_validator("variants", mode="before")
+    @classmethod
+    def _variants(cls, value):
+        return check_variant_names(value)
+
+    def trained_tasks(self):
+        return list(self.tasks)
+
+    PROFILES = {
+        "smoke": dict(variants=["LIF", "RLIF"], decays=[0.5], tasks=["temporal-xor", "seq-digits"], gaps=[5],
+                      matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
+                      radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
+                      restarts=1, square_queries=20),
+        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9], tasks=["temporal-xor", "mnist1d",
+                                                                                       "seq-digits"],
+                      gaps=[0, 5, 10, 20], matched_control=True,
+                      epochs={"temporal-xor": 20, "mnist1d": 30, "seq-digits": 40}, n_train=2048, n_test=512,
+                      radii=[0.0, 0.5, 1.0, 2.0, 4.0, 16.0], flips=[0, 1, 2, 4, 8, 32],
+                      noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=128, pgd_steps=50, restarts=2,
+                      square_queries=200),
+        "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
+                     tasks=["temporal-xor", "mnist1d", "seq-digits"], gaps=[0, 5, 10, 20, 40], matched_control=True,
+                     epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
+                     radii=[0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 6.0], flips=[0, 1, 2, 4, 8, 16, 64],
+                     noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=512, pgd_steps=100, restarts=4,
+                     square_queries=1000),
+    }
+
+
+class Summary(Experiment):
+    """05: reads the records of 02 - 04 (any missing run is trained)."""
+
+    name: ClassVar[str] = "05_summary"
+    PROFILES = {"smoke": {}, "quick": {}, "full": {}}
+
+
+class Reproducibility(BaseModel):
+    """06: reads the executed notebooks and the records; trains nothing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: ClassVar[str] = "06_reproducibility"
+    PROFILES: ClassVar[dict] = {"smoke": {}, "quick": {}, "full": {}}
+    profile: Profile = Field("quick", description="the profile whose records are described")
+
+    @classmethod
+    def defaults(cls, profile: str = "quick") -> dict:
+        check_profile(profile)
+        return {"profile": profile}
+
+    resolve = classmethod(lambda cls, profile="quick", **given: Experiment.resolve.__func__(cls, profile, **given))
+
+    def non_default(self) -> dict:
+        return {}
+
+
+COMMON = {
+    "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1, scheduler=None),
+    "quick": dict(seeds=10, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=1, scheduler=None),
+    "full": dict(seeds=20, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1, scheduler=None),
+}
+
+EXPERIMENTS: dict[str, type[BaseModel]] = {cls.name: cls for cls in (Baseline, Leakage, Reset, Recurrence, Summary,
+                                                                      Reproducibility)}
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"unknown profile {profile!r}; valid profiles are: {', '.join(PROFILE_NAMES)}")
+    return profile
+
+
+def experiment_class(name: str) -> type[BaseModel]:
+    """The configuration class of experiment ``name``; ``ValueError`` naming the valid ones otherwise."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; valid experiments are: {', '.join(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+def resolve(name: str, profile: str = "quick", **given):
+    """The validated configuration of experiment ``name`` under ``profile`` with ``given`` overrides."""
+    return experiment_class(name).resolve(profile, **given)
+
+
+def from_namespace(name: str, namespace: dict):
+    """The configuration of experiment ``name`` from a notebook's variables (its ``parameters`` cell):
+    ``profile`` and every field of the experiment found in ``namespace``; ``None`` means "the profile's"."""
+    cls = experiment_class(name)
+    given = {k: namespace[k] for k in cls.model_fields if k in namespace and k != "profile"}
+    return cls.resolve(namespace.get("profile", "quick"), **given)
+
+
+def parameters_cell(name: str) -> str:
+    """The source of experiment ``name``'s notebook ``parameters`` cell, derived from its declaration:
+    ``profile = "quick"`` and every other field ``= None`` ("the profile's value"), each with its help."""
+    fields = experiment_class(name).model_fields
+    width = max(len(f"{k} = None") for k in fields) + 2
+    lines = []
+    for k, field in fields.items():
+        code = f'{k} = "quick"' if k == "profile" else f"{k} = None"
+        lines.append(f"{code.ljust(width)}# {field.description}")
+    return "\n".join(lines)
+
+
+def parameter_help(name: str) -> dict[str, str]:
+    """Field name -> its one-line help, in declaration order."""
+    return {k: f.description or "" for k, f in experiment_class(name).model_fields.items()}

@@ -1,0 +1,98 @@
+"""Planning a sweep without training it: how many runs, how they group into ensembles, how many are
+recorded already, and an estimated wall time from a short calibration on this machine.
+
+The estimate times, for every distinct ensemble shape, a few training batches of an ensemble of that
+size (:func:`snnlib.measure.train.fit_members` on a truncated copy of the task), and scales the time to
+the group's batches and epochs; audited runs add the time of one audit of an untrained member on a few
+samples, scaled to the audit's samples. It is an estimate of *this* machine's wall time on one process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pandas as pd
+
+CALIBRATION_BATCHES = 3
+CALIBRATION_SAMPLES = 8
+
+
+def _truncated(task, n: int):
+    """``task`` with its training split cut to ``n`` samples (and no validation split)."""
+    return dataclasses.replace(task, x_train=task.x_train[:, :n], y_train=task.y_train[:n], x_val=None, y_val=None)
+
+
+def _time_group(group: list[dict]) -> float:
+    """Seconds to train ``group`` as one ensemble, from a few timed batches."""
+    from snnlib.measure.train import fit_members
+    from snnlib.study import experiment
+
+    p = group[0]
+    task = experiment._training_task(p, experiment.build_task(p))
+    batches = -(-len(task.y_train) // p["batch_size"])
+    small = _truncated(task, min(len(task.y_train), CALIBRATION_BATCHES * p["batch_size"]))
+    members = [experiment.build_model(q, task) for q in group]
+    configs = [experiment.train_config(dict(q, epochs=1)) for q in group]
+    start = time.perf_counter()
+    fit_members(members, [small] * len(members), configs)
+    per_batch = (time.perf_counter() - start) / -(-len(small.y_train) // p["batch_size"])
+    val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
+    return per_batch * p["epochs"] * (batches + val / max(p["batch_size"], 1) / 4)
+
+
+def _time_audit(params: dict) -> float:
+    """Seconds for the measures of one run (the audit dominates), from a few audited samples."""
+    from snnlib.study import experiment
+
+    task = experiment.build_task(params)
+    model = experiment.build_model(params, task)
+    n = params["measure_params"].get("audit_samples", 128)
+    small = dict(params, measure_params={**params["measure_params"], "audit_samples": CALIBRATION_SAMPLES})
+    start = time.perf_counter()
+    experiment.measure_run(model, task, small, {}, twin=model if experiment._wants_twin(params) else None)
+    return (time.perf_counter() - start) * n / CALIBRATION_SAMPLES
+
+
+def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None) -> dict:
+    """Runs, groups, recorded runs and the estimated wall time (seconds) of experiment ``name``."""
+    from snnlib.study import config, records, runs, sweep
+
+    cfg = config.resolve(name, profile)
+    if name not in runs.RUNS:
+        return dict(experiment=name, runs=0, recorded=0, stale=0, groups=0, largest_group=0, estimate_s=0.0)
+    planned = sweep.plan(runs.runs_of(cfg))
+    found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
+    current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None and not records.is_stale(r)]
+    stale = sum(1 for r in found.values() if r is not None and records.is_stale(r))
+    done = {records.canonical_key(p) for p in current}
+    todo = [p for p in planned if records.canonical_key(p) not in done]
+    work = sweep.groups(todo)
+    estimate = 0.0
+    if calibrate and work:
+        by_shape: dict = {}
+        for group in work:
+            shape = (group[0]["task"], tuple(group[0]["hidden"]), len(group),
+                     group[0]["epochs"], group[0]["train_stream"], repr(group[0]["task_params"]))
+            if shape not in by_shape:
+                by_shape[shape] = _time_group(group)
+            estimate += by_shape[shape]
+        audits: dict = {}
+        for p in todo:
+            if p["measures"]:
+                kind = (p["task"], tuple(p["hidden"]), tuple(p["measures"]), repr(p["task_params"]))
+                if kind not in audits:
+                    audits[kind] = _time_audit(p)
+                estimate += audits[kind]
+    return dict(experiment=name, runs=len(planned), recorded=len(current), stale=stale, groups=len(work),
+                largest_group=max((len(g) for g in work), default=0), estimate_s=estimate)
+
+
+def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd.DataFrame:
+    """:func:`plan_experiment` of each experiment, one row each, and a total row."""
+    rows = [plan_experiment(n, profile, calibrate) for n in names]
+    table = pd.DataFrame(rows)
+    total = dict(experiment="total", **{c: table[c].sum() for c in ("runs", "recorded", "stale", "groups",
+                                                                      "estimate_s")},
+                 largest_group=table["largest_group"].max())
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
