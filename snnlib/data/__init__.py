@@ -1,40 +1,67 @@
-"""Tasks: every data set of the study behind one interface (DESIGN.md §4).
+"""Tasks: every data set of the study behind one interface.
 
 ``get_task(name, seed=0, **params)`` returns a :class:`TaskData` whose inputs are time-first
-``[T, N, features]`` float tensors, with integer labels ``[N]`` and the readout window: the steps
-whose readout membrane, averaged, gives the logits. Every task is generated (or bundled), sized by
-its parameters, and returns identical data for the same seed.
+``[T, N, features]`` float tensors, with integer labels ``[N]``, in three splits: training,
+validation (carved from the training data, stratified by label, ``val_fraction`` of it) and test.
+Choices are made on the validation split; the test split is never used to choose anything. The
+task also declares its readout -- the window of steps whose readout membrane, averaged, gives the
+logits, and the readout integrator's ``λ_o`` (``readout_decay``) -- and its ``input_scale`` and
+``input_bounds``. Every task is generated (or bundled, or read from files), sized by its
+parameters, and returns identical data for the same seed.
 
-``TASKS`` lists the names; each builder's keyword arguments are its parameters, and
-``task_parameters(name)`` lists them with their defaults.
+``TASKS`` lists the names (the same tuple as :data:`snnlib.data.names.TASK_NAMES`, which imports no
+torch); each builder's keyword arguments are its parameters, and ``task_parameters(name)`` lists
+them with their defaults. The builders and the classes are imported on first use (PEP 562), so
+importing this package (and :mod:`snnlib.data.names`) does not import torch.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
-from .base import TaskData
-from .digits import make_digits
-from .memory import make_delayed_recall
-from .mnist1d import make_mnist1d
-from .neuromorphic import DatasetNotFoundError, make_nmnist, make_shd
-from .seq_digits import make_seq_digits
-from .stream import StreamData, make_stream
-from .temporal_xor import make_temporal_xor
+from .names import MEMORY_TASKS, TASK_NAMES
 
+#: task name -> (module, builder); imported on first use
 _BUILDERS = {
-    "digits": make_digits,
-    "seq-digits": make_seq_digits,
-    "mnist1d": make_mnist1d,
-    "delayed-recall": make_delayed_recall,
-    "temporal-xor": make_temporal_xor,
-    "shd": make_shd,
-    "nmnist": make_nmnist,
+    "digits": ("digits", "make_digits"),
+    "seq-digits": ("seq_digits", "make_seq_digits"),
+    "mnist1d": ("mnist1d", "make_mnist1d"),
+    "delayed-recall": ("memory", "make_delayed_recall"),
+    "temporal-xor": ("temporal_xor", "make_temporal_xor"),
+    "shd": ("neuromorphic", "make_shd"),
+    "nmnist": ("neuromorphic", "make_nmnist"),
 }
 TASKS = tuple(_BUILDERS)
 
-__all__ = ["TASKS", "TaskData", "StreamData", "DatasetNotFoundError", "get_task", "make_stream",
-           "task_parameters", "check_task"]
+#: public name -> the submodule that defines it, imported on first use
+_LAZY = {
+    "TaskData": "base",
+    "StreamData": "stream",
+    "make_stream": "stream",
+    "stream_task": "stream",
+    "DatasetNotFoundError": "neuromorphic",
+}
+
+__all__ = ["TASKS", "TASK_NAMES", "MEMORY_TASKS", "TaskData", "StreamData", "DatasetNotFoundError", "get_task",
+           "make_stream", "stream_task", "task_parameters", "check_task", "check_task_params"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'snnlib.data' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+def _builder(name: str):
+    module, function = _BUILDERS[name]
+    return getattr(importlib.import_module(f".{module}", __name__), function)
 
 
 def check_task(name: str) -> None:
@@ -46,7 +73,7 @@ def check_task(name: str) -> None:
 def task_parameters(name: str) -> dict:
     """The parameters of task ``name`` with their default values."""
     check_task(name)
-    return {p.name: p.default for p in inspect.signature(_BUILDERS[name]).parameters.values()}
+    return {p.name: p.default for p in inspect.signature(_builder(name)).parameters.values()}
 
 
 def check_task_params(name: str, params: dict) -> None:
@@ -58,8 +85,8 @@ def check_task_params(name: str, params: dict) -> None:
                          f"its parameters are: {', '.join(allowed)}")
 
 
-def get_task(name: str, **params) -> TaskData:
-    """Build task ``name`` with ``params`` (see :func:`task_parameters`)."""
+def get_task(name: str, **params):
+    """Build task ``name`` with ``params`` (see :func:`task_parameters`); returns a :class:`TaskData`."""
     check_task(name)
     check_task_params(name, params)
-    return _BUILDERS[name](**params)
+    return _builder(name)(**params)

@@ -1,4 +1,4 @@
-"""``delayed-recall``: remember a cue across a silent (or noisy) delay (DESIGN.md §4).
+"""``delayed-recall``: remember a cue across a silent (or noisy) delay.
 
 Each sample is ``cue_steps`` of a noisy spike pattern of its class on ``n_channels`` cue channels,
 then ``delay`` steps of silence (or background spikes at rate ``delay_noise``), then ``recall_steps``
@@ -11,6 +11,16 @@ over the recall window only, so the class must be carried across the delay by th
 
 Class patterns are random binary vectors over the cue channels; during the cue a channel of the
 pattern spikes with probability ``p_on`` per step, any other with ``p_off``.
+
+**Readout without memory.** The readout integrator has ``λ_o = 0`` (``readout_decay``), so its
+membrane ``U[t] = W h[t]`` is the present hidden activity only, and it is averaged over the recall
+window only. A leaky readout (``λ_o > 0``) would itself carry the cue across the delay, and the task
+would no longer measure the memory of the spiking layer; with ``λ_o = 0`` all memory lives there.
+
+Splits: ``n_train`` training samples, of which a stratified ``val_fraction`` (drawn from ``seed``) is
+carved off as the validation split, and ``n_test`` test samples. Choices are made on validation
+data; the test split is never used to choose anything. Inputs are spikes: no ``input_scale`` (the
+threat model is a budget of spike flips), ``input_bounds = (0, 1)``.
 """
 
 from __future__ import annotations
@@ -18,12 +28,16 @@ from __future__ import annotations
 import numpy as np
 
 from snnlib.checks import check_fraction, check_int
-from .base import TaskData, as_tensors
+from .base import TaskData, as_tensors, check_val_fraction, split_validation
+
+#: ``λ_o``: the readout holds no memory of its own
+READOUT_DECAY = 0.0
 
 
 def make_delayed_recall(seed: int = 0, delay: int = 4, n_classes: int = 4, n_channels: int = 20,
                         cue_steps: int = 5, recall_steps: int = 5, delay_noise: float = 0.0,
-                        n_train: int = 1024, n_test: int = 512, p_on: float = 0.8, p_off: float = 0.05) -> TaskData:
+                        n_train: int = 1024, n_test: int = 512, p_on: float = 0.8, p_off: float = 0.05,
+                        val_fraction: float = 0.2) -> TaskData:
     """Generate the task; inputs ``[cue_steps + delay + recall_steps, N, n_channels + 1]`` of 0/1 spikes."""
     check_int("seed", seed, minimum=0)
     delay = check_int("delay", delay, minimum=0)
@@ -33,6 +47,7 @@ def make_delayed_recall(seed: int = 0, delay: int = 4, n_classes: int = 4, n_cha
     n_train, n_test = check_int("n_train", n_train), check_int("n_test", n_test)
     delay_noise = check_fraction("delay_noise", delay_noise)
     p_on, p_off = check_fraction("p_on", p_on), check_fraction("p_off", p_off)
+    val_fraction = check_val_fraction(val_fraction)
     if 2 ** n_channels < n_classes:
         raise ValueError(f"n_channels={n_channels} cannot hold {n_classes} distinct class patterns")
 
@@ -56,8 +71,10 @@ def make_delayed_recall(seed: int = 0, delay: int = 4, n_classes: int = 4, n_cha
         return x, labels
 
     (x_tr, y_tr), (x_te, y_te) = as_tensors(*sample(n_train)), as_tensors(*sample(n_test))
+    x_tr, y_tr, x_val, y_val = split_validation(x_tr, y_tr, val_fraction, seed)
     params = dict(seed=seed, delay=delay, n_classes=n_classes, n_channels=n_channels, cue_steps=cue_steps,
                   recall_steps=recall_steps, delay_noise=delay_noise, n_train=n_train, n_test=n_test,
-                  p_on=p_on, p_off=p_off)
+                  p_on=p_on, p_off=p_off, val_fraction=val_fraction)
     return TaskData("delayed-recall", x_tr, y_tr, x_te, y_te, n_classes=n_classes,
-                    readout=slice(cue_steps + delay, n_steps), encoding="spikes", params=params)
+                    readout=slice(cue_steps + delay, n_steps), encoding="spikes", params=params,
+                    x_val=x_val, y_val=y_val, input_scale=None, readout_decay=READOUT_DECAY, readout_note="recall")

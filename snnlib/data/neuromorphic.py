@@ -1,4 +1,4 @@
-"""``shd`` and ``nmnist``: event-based data sets read from their own on-disk formats (DESIGN.md §4).
+"""``shd`` and ``nmnist``: event-based data sets read from their own on-disk formats.
 
 Nothing is downloaded, ever: the files must be put in place by hand (see below). Without them the
 builders raise :class:`DatasetNotFoundError` (a ``FileNotFoundError`` that is also a ``ValueError``)
@@ -29,10 +29,18 @@ with ``counts=True`` (encoding ``"current"`` then). ``channel_pool`` (SHD) sums 
 channels, ``pool`` (N-MNIST) sums ``pool x pool`` pixel blocks per polarity, to shrink the input.
 
 ``n_train``/``n_test`` (default: all) take a random subset; ``seed`` draws it and the order of the
-samples. Dense float inputs are big (all of SHD at ``n_steps=100`` is ``100 x 8156 x 700`` floats,
-2.3 GB; all of N-MNIST at 30 steps is 16 GB): size runs with ``n_train``, the pooling and
-``n_steps``. Binned data are cached per process (as compact ``uint8``), keyed by the files and the
-parameters.
+samples. A stratified validation split of ``val_fraction`` of the ``n_train`` training samples (drawn
+from ``seed``) is carved from them, and the training split keeps the rest; choices are made on
+validation data, the test files are never used to choose anything.
+
+Readout over all steps with ``λ_o = 0.5``: these are classification tasks, not memory tasks. Spike
+inputs have no ``input_scale`` (their threat model is a budget of spike flips) and
+``input_bounds = (0, 1)``; with ``counts=True`` the encoding is ``"current"``, still without an
+``input_scale``, and ``input_bounds`` are the smallest and largest counts.
+
+Dense float inputs are big (all of SHD at ``n_steps=100`` is ``100 x 8156 x 700`` floats, 2.3 GB;
+all of N-MNIST at 30 steps is 16 GB): size runs with ``n_train``, the pooling and ``n_steps``.
+Binned data are cached per process (as compact ``uint8``), keyed by the files and the parameters.
 """
 
 from __future__ import annotations
@@ -45,7 +53,7 @@ import numpy as np
 
 from snnlib.paths import DATA_ENV, data_dir
 from snnlib.checks import check_fraction, check_int
-from .base import TaskData, as_tensors
+from .base import READOUT_DECAY, TaskData, as_tensors, check_val_fraction, split_validation
 
 
 SHD_URL = "https://zenkelab.org/datasets/"
@@ -70,8 +78,9 @@ def _check_optional_count(name: str, value) -> int | None:
     return None if value is None else check_int(name, value)
 
 
-def _check_common(seed, n_steps, duration_ms, n_train, n_test, counts):
+def _check_common(seed, n_steps, duration_ms, n_train, n_test, counts, val_fraction):
     check_int("seed", seed, minimum=0)
+    check_val_fraction(val_fraction)
     n_steps = check_int("n_steps", n_steps)
     duration_ms = check_fraction("duration_ms", duration_ms, low=0.0, high=1e7, open_low=True)
     n_train, n_test = _check_optional_count("n_train", n_train), _check_optional_count("n_test", n_test)
@@ -108,13 +117,15 @@ def _bin(times_ms: np.ndarray, channels: np.ndarray, n_steps: int, duration_ms: 
 
 
 def _finish(name, splits, n_classes, counts, params) -> TaskData:
-    """TaskData from cached ``uint8`` counts ``[N, T, F]`` and labels per split."""
+    """TaskData from cached ``uint8`` counts ``[N, T, F]`` and labels per split, the validation split carved."""
     (x_tr, y_tr), (x_te, y_te) = splits
     # fresh, writable uint8 arrays (the cached ones are read-only): 0/1 spikes, or the counts
     x_tr, x_te = (x_tr.copy(), x_te.copy()) if counts else (np.minimum(x_tr, 1), np.minimum(x_te, 1))
     (x_tr, y_tr), (x_te, y_te) = as_tensors(x_tr, y_tr.copy()), as_tensors(x_te, y_te.copy())
+    x_tr, y_tr, x_val, y_val = split_validation(x_tr, y_tr, params["val_fraction"], params["seed"])
     return TaskData(name, x_tr, y_tr, x_te, y_te, n_classes=n_classes, readout=slice(None),
-                    encoding="current" if counts else "spikes", params=params)
+                    encoding="current" if counts else "spikes", params=params,
+                    x_val=x_val, y_val=y_val, input_scale=None, readout_decay=READOUT_DECAY)
 
 
 # --- SHD ---------------------------------------------------------------------------------------
@@ -162,9 +173,10 @@ def _read_shd(path: Path, n_steps: int, duration_ms: float, pool: int, order_see
 
 def make_shd(seed: int = 0, n_steps: int = 100, duration_ms: float = 1000.0, channel_pool: int = 1,
              counts: bool = False, n_train: int | None = None, n_test: int | None = None,
-             data_dir: str | None = None) -> TaskData:
+             data_dir: str | None = None, val_fraction: float = 0.2) -> TaskData:
     """SHD binned to ``[n_steps, N, ceil(700 / channel_pool)]``; 20 classes, read out over all steps."""
-    n_steps, duration_ms, n_train, n_test = _check_common(seed, n_steps, duration_ms, n_train, n_test, counts)
+    n_steps, duration_ms, n_train, n_test = _check_common(seed, n_steps, duration_ms, n_train, n_test, counts,
+                                                          val_fraction)
     channel_pool = check_int("channel_pool", channel_pool)
     folder = _data_dir_param("shd", data_dir)
     paths = {split: folder / f for split, f in SHD_FILES.items()}
@@ -172,7 +184,8 @@ def make_shd(seed: int = 0, n_steps: int = 100, duration_ms: float = 1000.0, cha
     if missing:
         raise _shd_missing(folder, missing)
     params = dict(seed=seed, n_steps=n_steps, duration_ms=duration_ms, channel_pool=channel_pool, counts=counts,
-                  n_train=n_train, n_test=n_test, data_dir=None if data_dir is None else str(data_dir))
+                  n_train=n_train, n_test=n_test, data_dir=None if data_dir is None else str(data_dir),
+                  val_fraction=float(val_fraction))
     stamp = tuple((str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in paths.values())
     key = ("shd", stamp, seed, n_steps, duration_ms, channel_pool, n_train, n_test)
     splits = _cached(key, lambda: (
@@ -234,9 +247,11 @@ def _read_nmnist(files, n_steps, duration_ms, pool, order_seed, n_wanted, name, 
 
 
 def make_nmnist(seed: int = 0, n_steps: int = 30, duration_ms: float = 300.0, pool: int = 1, counts: bool = False,
-                n_train: int | None = None, n_test: int | None = None, data_dir: str | None = None) -> TaskData:
+                n_train: int | None = None, n_test: int | None = None, data_dir: str | None = None,
+                val_fraction: float = 0.2) -> TaskData:
     """N-MNIST binned to ``[n_steps, N, 2 · ceil(34 / pool)²]`` (polarity, row, column); 10 classes."""
-    n_steps, duration_ms, n_train, n_test = _check_common(seed, n_steps, duration_ms, n_train, n_test, counts)
+    n_steps, duration_ms, n_train, n_test = _check_common(seed, n_steps, duration_ms, n_train, n_test, counts,
+                                                          val_fraction)
     pool = check_int("pool", pool)
     folder = _data_dir_param("nmnist", data_dir)
     dirs = {split: folder / sub for split, sub in NMNIST_FOLDERS.items()}
@@ -248,7 +263,8 @@ def make_nmnist(seed: int = 0, n_steps: int = 30, duration_ms: float = 300.0, po
     if empty:
         raise _nmnist_missing(folder, empty)
     params = dict(seed=seed, n_steps=n_steps, duration_ms=duration_ms, pool=pool, counts=counts,
-                  n_train=n_train, n_test=n_test, data_dir=None if data_dir is None else str(data_dir))
+                  n_train=n_train, n_test=n_test, data_dir=None if data_dir is None else str(data_dir),
+                  val_fraction=float(val_fraction))
     stamp = tuple((str(d.resolve()), len(files[s]), max(p.stat().st_mtime_ns for p, _ in files[s][:1] + files[s][-1:]))
                   for s, d in dirs.items())
     key = ("nmnist", stamp, seed, n_steps, duration_ms, pool, n_train, n_test)
