@@ -1,15 +1,17 @@
 # One environment, one entry point: CI runs the same `make test` a developer runs.
-#   make book [PROFILE=quick|smoke|full]   run every experiment, then build the book
-#   make test                               unit tests, then nbval over the notebooks in `smoke`
+#   make book [PROFILE=quick|smoke|full] [SCHEDULER=tcp://HOST:PORT]   run every experiment, build the book
+#   make test                               unit tests (the browser test included), then nbval in `smoke`
+#   make bench                              training-step benchmark: snnlib vs SpikingJelly vs snnTorch
 PYTHON  ?= python3.11
 PROFILE ?= quick
+SCHEDULER ?=
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 EXPERIMENTS := $(basename $(notdir $(sort $(wildcard notebooks/[0-9]*.ipynb))))
 NBVAL_DIR := build/nbval
 
-.PHONY: install book experiments test unit nbval clean
+.PHONY: install book experiments test unit nbval bench plan clean
 
 install: $(STAMP)
 
@@ -28,7 +30,8 @@ $(STAMP): pyproject.toml
 	touch $@
 
 experiments: install
-	@for nb in $(EXPERIMENTS); do $(BIN)/python -m snnlib run $$nb --profile $(PROFILE) || exit 1; done
+	@for nb in $(EXPERIMENTS); do $(BIN)/python -m snnlib run $$nb --profile $(PROFILE) \
+	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) || exit 1; done
 
 book: experiments
 	$(BIN)/jupyter-book build book --warningiserror --keep-going --quiet
@@ -46,6 +49,12 @@ nbval: install
 	  $(BIN)/python -m pytest --nbval-lax -p no:cacheprovider $(NBVAL_DIR)
 
 test: unit nbval
+
+bench: install
+	$(BIN)/python -m snnlib bench
+
+plan: install
+	$(BIN)/python -m snnlib plan all --profile $(PROFILE)
 
 clean:
 	-test -x $(BIN)/python && $(BIN)/python -m snnlib clean

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from snnlib.study import profiles
+from snnlib.study import config
 from snnlib.paths import BOOK, NOTEBOOKS
 from snnlib.model.variants import Variant
 
@@ -24,16 +24,25 @@ def test_every_notebook_is_a_chapter_and_an_experiment():
     toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
     files = {c["file"] for part in toc["parts"] for c in part["chapters"]}
     assert {f"executed/{nb.stem}" for nb in NOTEBOOK_FILES} <= files
-    assert [nb.stem for nb in NOTEBOOK_FILES] == list(profiles.EXPERIMENTS)
+    assert [nb.stem for nb in NOTEBOOK_FILES] == list(config.EXPERIMENTS)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
-def test_parameters_cell_names_the_profile_parameters(notebook):
+def test_the_parameters_cell_is_derived_from_the_declaration(notebook):
     nb = nbformat.read(notebook, as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
+    assert cells[0].source == config.parameters_cell(notebook.stem)
     names = re.findall(r"^(\w+)\s*=", cells[0].source, re.M)
-    assert names[0] == "profile"
-    if notebook.stem in ("05_summary", "06_reproducibility"):
-        return  # they summarize other experiments' records
-    assert set(names[1:]) == set(profiles.defaults(notebook.stem, "quick"))
+    assert names == list(config.experiment_class(notebook.stem).model_fields)
+
+
+def test_no_file_refers_outside_the_repository():
+    from snnlib.paths import ROOT
+
+    tracked = [p for p in ROOT.rglob("*") if p.is_file() and ".venv" not in p.parts and ".git" not in p.parts
+               and "_build" not in p.parts and "results" not in p.parts and p.suffix in (".py", ".md", ".ipynb",
+                                                                                       ".yml", ".toml", ".cfg")]
+    needles = ("../" + "shared", "DESIGN" + ".md")  # spelled apart so that this file does not match itself
+    offenders = [str(p) for p in tracked if any(n in p.read_text(errors="ignore") for n in needles)]
+    assert offenders == []

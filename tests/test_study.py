@@ -1,39 +1,94 @@
+"""Experiment declarations: profile values valid, cross-parameter rules, the runs each experiment builds."""
+
+import json
+import subprocess
+import sys
+
 import pytest
 
-from snnlib.study import profiles
-
 from snnlib.analysis import report
-
-from snnlib.study import runs as study
+from snnlib.study import config, runs
 from snnlib.study.experiment import validate
 
+TRAINING = [name for name in config.EXPERIMENTS if name in runs.RUNS]
 
-@pytest.mark.parametrize("experiment,build", [
-    ("01_dynamics_and_baseline", study.baseline_runs), ("02_leakage", study.leakage_runs),
-    ("03_reset", study.reset_runs), ("04_recurrence", study.recurrence_runs)])
-@pytest.mark.parametrize("profile", profiles.PROFILE_NAMES)
-def test_every_run_of_every_profile_is_valid(experiment, build, profile):
-    cfg = profiles.resolve(experiment, profile)
-    runs = build(cfg)
-    assert len({repr(sorted(r.items())) for r in runs}) == len(runs)  # no run twice
-    assert {r["seed"] for r in runs} == set(range(cfg["seeds"]))
-    for run in runs:
+
+@pytest.mark.parametrize("experiment", TRAINING)
+@pytest.mark.parametrize("profile", config.PROFILE_NAMES)
+def test_every_run_of_every_profile_is_valid(experiment, profile):
+    cfg = config.resolve(experiment, profile)
+    built = runs.runs_of(cfg)
+    assert len({json.dumps(r, sort_keys=True) for r in built}) == len(built)  # no run twice
+    assert {r["seed"] for r in built} == set(range(cfg.seeds))
+    for run in built:
         validate(run)
         assert run["experiment"] == experiment and run["profile"] == profile
 
 
-def test_task_params_only_what_the_task_takes():
-    cfg = dict(n_train=10, n_test=5, delay=3)
-    assert study.task_params(cfg, "delayed-recall") == dict(n_train=10, n_test=5, delay=3)
-    assert study.task_params(cfg, "digits") == {}
-    assert study.task_params(cfg, "temporal-xor", gap=2) == dict(n_train=10, n_test=5, gap=2)
+@pytest.mark.parametrize("profile, minimum", [("quick", 10), ("full", 20)])
+def test_enough_seeds(profile, minimum):
+    for name in TRAINING:
+        assert config.resolve(name, profile).seeds >= minimum
 
 
-def test_bad_seeds_and_sweep_settings():
-    with pytest.raises(ValueError, match="seeds must be an integer >= 1"):
-        study.baseline_runs(profiles.resolve("01_dynamics_and_baseline", "smoke", seeds=0))
-    with pytest.raises(ValueError, match="robust_delay must be one of delays"):
-        study.leakage_runs(profiles.resolve("02_leakage", "smoke", robust_delay=3))
+RULES = [
+    ("01_dynamics_and_baseline", dict(tasks=["digits", "seq-digits"]), "epochs gives no value for task 'seq-digits'"),
+    ("02_leakage", dict(robust_delay=3), "parameter 'robust_delay' must be one of delays"),
+    ("02_leakage", dict(second_task="mnist1d"), "epochs gives no value for task 'mnist1d'"),
+    ("03_reset", dict(stream_task="mnist1d"), "parameter 'stream_task' must be one of tasks"),
+    ("03_reset", dict(train_stream_length=1), "'train_stream_length' must be 0"),
+    ("04_recurrence", dict(tasks=["temporal-xor", "shd"]), "epochs gives no value for task 'shd'"),
+]
+
+
+@pytest.mark.parametrize("experiment, change, message", RULES, ids=[f"{e}-{list(c)[0]}" for e, c, _ in RULES])
+def test_every_rule_linking_two_parameters(experiment, change, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        config.resolve(experiment, "smoke", **change)
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(seeds=0), ["seeds", "greater than or equal to 1"]),
+    (dict(decays=[0.5, 1.5]), ["decays", "less than or equal to 1"]),
+    (dict(device="gpu"), ["device", "'cuda:N'"]),
+    (dict(colour=1), ["no parameter 'colour'", "robust_delay"]),
+    (dict(second_task="nope"), ["second_task", "'delayed-recall'"]),
+])
+def test_bad_values_name_the_parameter(change, words):
+    with pytest.raises(ValueError) as error:
+        config.resolve("02_leakage", "quick", **change)
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_configurations_are_frozen_and_report_what_differs():
+    cfg = config.resolve("02_leakage", "smoke", seeds=3)
+    with pytest.raises(Exception):
+        cfg.seeds = 4
+    assert cfg.non_default() == {"seeds": 3}
+    assert config.from_namespace("02_leakage", {"profile": "smoke", "seeds": None, "delays": [0, 4]}) \
+        == config.resolve("02_leakage", "smoke")
+
+
+def test_the_declarations_import_without_torch():
+    code = "import sys; from snnlib.study import config; assert 'torch' not in sys.modules, 'torch'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_matched_width_has_as_many_weights():
+    n_in, hidden, n_out = 21, 128, 2
+    wide = runs.matched_width(n_in, hidden, n_out)
+    recurrent = n_in * hidden + hidden + hidden * hidden + hidden * n_out + n_out
+    feed_forward = n_in * wide + wide + wide * n_out + n_out
+    assert abs(feed_forward - recurrent) <= n_in + 1 + n_out
+
+
+def test_non_leaky_variants_run_once_whatever_the_decays():
+    cfg = config.resolve("03_reset", "smoke", decays=[0.5, 0.9])
+    built = runs.reset_runs(cfg)
+    assert {r["decay"] for r in built if r["variant"].startswith("IF")} == {1.0}
+    assert {r["decay"] for r in built if r["variant"] == "LIF"} == {0.5, 0.9}
 
 
 def test_accuracy_intervals_are_clipped_to_the_unit_range():

@@ -2,7 +2,7 @@ import pytest
 
 from snnlib.model.variants import Variant, parse_variants
 
-DESIGN_TABLE = {  # DESIGN.md §3
+DESIGN_TABLE = {  # the design
     "LIF": Variant(True, "hard", False),
     "IF": Variant(False, "hard", False),
     "LIF-noreset": Variant(True, "none", False),

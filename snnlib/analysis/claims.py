@@ -1,34 +1,59 @@
-"""The four claims of the study (DESIGN.md §1), each decided from recorded runs.
+r"""The four claims of the study and the generalization questions, each decided from recorded runs.
 
-Every claim is measured by one or more *effects*; each effect is an estimate with a 95% bootstrap
-interval over seeds (:mod:`snnlib.analysis.stats`) and an expected sign, and gets its verdict from
-:func:`snnlib.analysis.stats.verdict`. A claim with several effects (a trade-off, or one effect per task) is
-combined conservatively (:func:`combine`): *supported* only if every effect is supported, *not
-supported* if any effect has the wrong sign, *inconclusive* otherwise.
+Every effect is a row (claim, arm, effect, task, λ, contrast, unit, SESOI and its reason, expected sign,
+figure) carrying its **per-seed values**: the study is paired (one seed = one data set and one
+initialisation for every variant), so each effect is first computed within each seed -- a paired
+difference, or a trend across a swept factor -- and only then summarised over seeds
+(:func:`snnlib.analysis.stats.adjust`: mean, Student-t interval, exact sign-flip p-value, Holm's
+correction across **every** effect of the study as one family, and the verdict with the effect's
+SESOI). :func:`effects` builds the rows, :func:`judge` adjusts them, :func:`verdicts` combines them per
+claim.
 
-Robustness is measured *relative to clean accuracy* — robust accuracy divided by clean accuracy, at a
-middle attack radius — so that a model that simply learned less is not called robust; runs at chance
-level (within 0.1 of it) are left out of robustness effects.
+Effects and their smallest effect sizes of interest (SESOI), in the effect's own units:
 
-C1  leakage trades memory retention against robustness (02_leakage; λ is the decay, small λ = strong leak)
-    memory:      Spearman ρ(λ, accuracy) on delayed-recall at the longest delay        expected +
-    robustness:  Spearman ρ(λ, PGD accuracy / clean accuracy) on the second task     expected -
-C2  reset is essential for uninterrupted processing (03_reset), with and without leak separately
-    stream accuracy at positions ≥ 2, with reset (hard, soft) minus without          expected +
-C3  reset buys computational efficiency (03_reset), per task
-    SynOps per sample without reset minus with reset, relative to the with-reset mean expected +
-C4  recurrence enriches complex dynamics at a cost of robustness (04_recurrence), per task
-    accuracy:    recurrent minus feed-forward                                        expected +
-    robustness:  (PGD accuracy / clean) recurrent minus feed-forward                 expected -
+C1  leakage trades memory retention against robustness (02_leakage; small λ = strong leak)
+    memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall at the longest delay     +   0.3
+    robustness  per-seed Spearman ρ(λ, chance-corrected robust accuracy) at the middle budget:
+                spike flips on delayed-recall (the same networks), L∞ on the analog task        -   0.3
+C2  reset is essential for uninterrupted processing (03_reset), per λ, feed-forward and recurrent,
+    trained on single samples and on streams
+    drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean accuracy at ≥ 2       +   0.02
+C3  reset buys efficiency (03_reset), per task and λ, feed-forward
+    hidden-layer SynOps per sample, (no reset - hard) / hard; counts only at matched accuracy     +   0.05
+C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task and λ
+    accuracy    recurrent - feed-forward (matched pair: same width)                               +   0.02
+    parameters  recurrent - feed-forward as wide as the recurrent layer has weights              +   0.02
+    robustness  chance-corrected robust accuracy, recurrent - feed-forward                        -   0.05
+G   generalization, two-sided: train - test gap and accuracy at untrained delays along λ (02);
+    gap, no reset - hard (03); gap, recurrent - feed-forward (04)                                 0   0.3 / 0.02
+
+Why these SESOIs: accuracies are measured on 512 test samples, whose binomial standard error is about
+2 points, so a difference under 2 points is within one run's measurement noise; ρ = 0.3 is a weak
+monotone association (Cohen); 5% of SynOps is below what any hardware estimate resolves;
+chance-corrected robustness moves by 0.05 when 5% of the above-chance accuracy is lost.
+
+**Combining a claim's effects** (:func:`verdicts`): an arm tested on several tasks, λ levels or
+conditions is combined by :func:`snnlib.analysis.stats.combine_tasks` (strict majority, and no row of
+the opposite sign), so that one noisy task cannot decide alone; a trade-off claim (C1, C4) needs both
+arms (:func:`snnlib.analysis.stats.combine_tradeoff`).
+
+**Efficiency at matched accuracy** (C3): a row whose reset variant is less accurate than the one without
+reset by more than 2 points (its accuracy difference ``accuracy_diff``, in the same row) cannot be
+*supported*: its verdict becomes ``inconclusive`` and the table says why (``note``).
+
+**Robustness** comes from the attack audit (:mod:`snnlib.measure.audit`): the worst case per sample over
+the battery, chance-corrected ``(robust - chance) / (clean - chance)``; a run within 0.05 of chance has
+no robustness value, and the table counts those (``n_excluded``) instead of dropping them silently.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 
 from snnlib.analysis import stats
-from snnlib.analysis.report import long_table
 from snnlib.model.variants import Variant
 
 CLAIMS = {
@@ -36,167 +61,311 @@ CLAIMS = {
     "C2": "reset is essential for uninterrupted temporal processing",
     "C3": "reset buys computational efficiency",
     "C4": "recurrence enriches the modelling of complex dynamics, at a cost of robustness",
+    "G": "generalization (two-sided: does the component change it?)",
 }
+SESOI = dict(
+    rho=(0.3, "a weak monotone association (ρ = 0.3)"),
+    accuracy=(0.02, "about one binomial standard error of a test accuracy on 512 samples"),
+    synops=(0.05, "5% of SynOps, below what a hardware estimate resolves"),
+    robustness=(0.05, "5% of the above-chance accuracy lost"),
+)
+MIN_ABOVE_CHANCE = 0.05
+MATCHED_ACCURACY = 0.02
 
 
-def combine(verdicts) -> str:
-    """All supported -> supported; any not supported -> not supported; else inconclusive."""
-    verdicts = list(verdicts)
-    if verdicts and all(v == "supported" for v in verdicts):
-        return "supported"
-    if any(v == "not supported" for v in verdicts):
-        return "not supported"
-    return "inconclusive"
-
-
-def _row(claim: str, effect_name: str, effect: stats.Effect, expected: int, figure: str) -> dict:
-    return dict(claim=claim, effect=effect_name, estimate=effect.estimate, ci_low=effect.ci_low,
-                ci_high=effect.ci_high, n_seeds=effect.n, expected="+" if expected > 0 else "-",
-                verdict=effect.verdict(expected), figure=figure)
-
+# --- per-run scores ------------------------------------------------------------------------------------
 
 def middle(values) -> float:
-    """The middle non-zero value of a sweep (the radius or level at which robustness is compared)."""
-    nonzero = sorted(v for v in set(values) if v > 0)
-    if not nonzero:
-        raise ValueError("robustness needs at least one non-zero epsilon or noise level")
-    return nonzero[(len(nonzero) - 1) // 2]
+    """The middle non-zero radius of a grid (the one the claims judge robustness at)."""
+    nonzero = sorted(v for v in values if v > 0)
+    return nonzero[(len(nonzero) - 1) // 2] if nonzero else math.nan
 
 
-MARGIN_OVER_CHANCE = 0.1
-
-
-def relative_robustness(records: pd.DataFrame, keep=("task", "variant", "decay", "seed"), attack: str = "pgd",
-                        eps: float | None = None) -> pd.DataFrame:
-    """Per run: accuracy under ``attack`` at ``eps`` (default: the middle ε) divided by clean accuracy.
-
-    Runs whose clean accuracy is within ``MARGIN_OVER_CHANCE`` of chance are left out: a network that
-    learned nothing has no robustness to measure (and its ratio is noise).
-    """
-    if "chance" in records.columns:
-        records = records[records["test_accuracy"] > records["chance"] + MARGIN_OVER_CHANCE]
+def audit_rows(records: pd.DataFrame, keep=("task", "variant", "decay", "seed", "width")) -> pd.DataFrame:
+    """One row per run and audited radius: radius (spike flips, or L∞ in input scales), worst-case
+    ``accuracy``, ``clean``, each attack's accuracy (``attack.NAME``), the run's ``chance``."""
     keep = [c for c in keep if c in records.columns]
-    curves = long_table(records, "attack", keep)
-    curves = curves[curves["attack"] == attack]
-    eps = middle(curves["eps"]) if eps is None else eps
-    at = curves[np.isclose(curves["eps"], eps)].set_index(keep)["accuracy"]
-    clean = curves[curves["eps"] == 0].set_index(keep)["accuracy"]
-    out = (at / clean.clip(lower=1e-9)).rename("relative_robustness").reset_index()
-    return out.assign(eps=eps)
+    rows = []
+    for _, rec in records.dropna(subset=["audit"]).iterrows():
+        for entry in rec["audit"]:
+            radius = entry.get("radius_scales", entry["radius"])
+            rows.append({**{c: rec[c] for c in keep}, "radius": radius, "full_range": entry["full_range"],
+                         "accuracy": entry["accuracy"], "clean": entry["clean"], "chance": rec["chance"],
+                         "encoding": "spikes" if "radius_scales" not in entry else "current",
+                         **{f"attack.{k}": v for k, v in entry["per_attack"].items()}})
+    return pd.DataFrame(rows)
 
 
-def c1(leakage: pd.DataFrame) -> list[dict]:
-    dr = leakage[leakage["task"] == "delayed-recall"]
-    longest = int(dr["task_params.delay"].max())
-    memory = stats.spearman_effect(dr[dr["task_params.delay"] == longest], "decay", "test_accuracy")
-    rows = [_row("C1", f"memory: ρ(λ, accuracy), delayed-recall at delay {longest}", memory, +1, "fig-leak-heatmap")]
-    second = leakage[leakage["task"] != "delayed-recall"]
-    robust = relative_robustness(second)
-    effect = stats.spearman_effect(robust, "decay", "relative_robustness")
-    rows.append(_row("C1", f"robustness: ρ(λ, PGD/clean at ε={robust['eps'].iloc[0]:g}), "
-                           f"{second['task'].iloc[0]}", effect, -1, "fig-leak-robustness"))
+def chance_corrected(robust, clean, chance) -> float:
+    """``(robust - chance) / (clean - chance)``; NaN when clean is within 0.05 of chance."""
+    return (robust - chance) / (clean - chance) if clean - chance >= MIN_ABOVE_CHANCE else math.nan
+
+
+def robustness_scores(records: pd.DataFrame, radius: float | None = None) -> pd.DataFrame:
+    """Per run, the chance-corrected worst-case robustness at ``radius`` (default: each task's middle
+    radius), in column ``robustness`` (NaN for runs at chance)."""
+    rows = audit_rows(records)
+    if rows.empty:
+        return rows
+    out = []
+    for task, part in rows.groupby("task", sort=False):
+        r = middle(part["radius"].unique()) if radius is None else radius
+        at = part[np.isclose(part["radius"], r)]
+        out.append(at.assign(robustness=[chance_corrected(a, c, ch) for a, c, ch in
+                                         zip(at["accuracy"], at["clean"], at["chance"])]))
+    return pd.concat(out, ignore_index=True)
+
+
+def stream_drop(records: pd.DataFrame) -> pd.Series:
+    """Per run, accuracy at stream position 1 minus the mean accuracy at positions ≥ 2."""
+    return records["stream_accuracy"].map(lambda a: a[0] - float(np.mean(a[1:])) if isinstance(a, list) and len(a) > 1
+                                          else math.nan)
+
+
+def with_labels(records: pd.DataFrame) -> pd.DataFrame:
+    """Records with ``width`` (first hidden size), ``leak``, ``reset``, ``recurrent`` and ``arch``:
+    ``FF``, ``R``, or ``FF-wide`` (a feed-forward network wider than the recurrent ones of its task)."""
+    df = records.copy()
+    df["width"] = df["hidden"].map(lambda h: h[0] if isinstance(h, list) else h)
+    parsed = df["variant"].map(Variant.parse)
+    df["leak"], df["reset"], df["recurrent"] = parsed.map(lambda v: v.leak), parsed.map(lambda v: v.reset), \
+        parsed.map(lambda v: v.recurrent)
+    base = df[df["recurrent"]].groupby("task")["width"].min() if df["recurrent"].any() else pd.Series(dtype=float)
+    df["arch"] = ["R" if r else "FF-wide" if t in base.index and w > base[t] else "FF"
+                  for r, t, w in zip(df["recurrent"], df["task"], df["width"])]
+    df["label"] = [v + ("-wide" if a == "FF-wide" else "") for v, a in zip(df["variant"], df["arch"])]
+    return df
+
+
+# --- effect rows -----------------------------------------------------------------------------------------
+
+def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", **extra):
+    sesoi, reason = SESOI[kind]
+    return dict(claim=claim, arm=arm, effect=effect, task=task, decay=decay, contrast=contrast,
+                values=values, sesoi=extra.pop("sesoi", sesoi), sesoi_reason=extra.pop("sesoi_reason", reason),
+                expected=expected, unit=kind, figure=figure, **extra)
+
+
+def _lam(lam) -> str:
+    return "IF (λ = 1)" if lam >= 1 else f"λ = {lam:g}"
+
+
+def c1_effects(leakage: pd.DataFrame) -> list[dict]:
+    """C1 from the records of 02_leakage (module docstring)."""
+    rows = []
+    recall = leakage[leakage["task"] == "delayed-recall"].assign(delay=lambda d: d["task_params.delay"].astype(int))
+    longest = recall["delay"].max()
+    at = recall[recall["delay"] == longest]
+    rows.append(_row("C1", "memory", f"ρ(λ, accuracy) at delay {longest}", stats.per_seed_trend(at, "decay", "test_accuracy"),
+                     "rho", +1, task="delayed-recall", contrast="trend along λ", figure="memory-heatmap"))
+    scored = robustness_scores(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0])
+    for task, part in scored.groupby("task", sort=False):
+        threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radius (input scales)"
+        values = stats.per_seed_trend(part, "decay", "robustness")
+        rows.append(_row("C1", "robustness", f"ρ(λ, robustness) at {threat} {part['radius'].iloc[0]:g}", values,
+                         "rho", -1, task=task, contrast="trend along λ", figure="leakage-robustness",
+                         n_excluded=int(part["robustness"].isna().sum())))
     return rows
 
 
-def has_reset(variants: pd.Series) -> pd.Series:
-    """``"reset"`` (hard or soft) or ``"no reset"`` for each variant name."""
-    return variants.map(lambda name: "no reset" if Variant.parse(name).reset == "none" else "reset")
+def _pairs(df, a_mask, b_mask, value, ratio=False):
+    sub = df[a_mask | b_mask].assign(_level=np.where(b_mask[a_mask | b_mask], "b", "a"))
+    return stats.per_seed_difference(sub, "_level", ("a", "b"), value, ratio=ratio)
 
 
-def recurrence_of(variants: pd.Series) -> pd.Series:
-    """``"recurrent"`` or ``"feed-forward"`` for each variant name."""
-    return variants.map(lambda name: "recurrent" if Variant.parse(name).recurrent else "feed-forward")
-
-
-def c2(reset: pd.DataFrame) -> list[dict]:
-    """One effect per leak level: leakage also pulls the membrane down, so it may stand in for a reset."""
-    stream = long_table(reset, "stream_accuracy", ("task", "variant", "seed"))
-    later = stream[stream["position"] >= 2].assign(reset=lambda d: has_reset(d["variant"]),
-                                                   leak=lambda d: d["variant"].map(lambda n: Variant.parse(n).leak))
+def c2_effects(reset: pd.DataFrame) -> list[dict]:
+    """C2: the stream accuracy drop without reset minus with a hard reset, per λ, feed-forward and
+    recurrent, for networks trained on single samples and on streams."""
+    df = with_labels(reset[reset["stream_accuracy"].notna()])
+    df = df[df["rate_reg"] == 0].assign(drop=lambda d: stream_drop(d))
     rows = []
-    for leak, part in later.groupby("leak", sort=False):
-        if part["reset"].nunique() < 2:
+    for (trained, recurrent, lam), part in df.groupby(["train_stream", "recurrent", "decay"], sort=True):
+        hard, none = part["reset"] == "hard", part["reset"] == "none"
+        if not hard.any() or not none.any():
             continue
-        effect = stats.difference_effect(part, "reset", ("no reset", "reset"), "value")
-        rows.append(_row("C2", f"stream accuracy (positions ≥ 2, {stream['task'].iloc[0]}): reset minus no reset, "
-                               f"{'leaky' if leak else 'non-leaky'}", effect, +1, "fig-stream"))
-    if not rows:
-        raise ValueError("C2 needs variants with and without reset at the same leak on the stream task")
+        arch = "recurrent" if recurrent else "feed-forward"
+        condition = "trained on streams" if trained else "trained on samples"
+        values = _pairs(part, hard, none, "drop")
+        name = ("R" if recurrent else "") + ("IF" if lam >= 1 else "LIF")
+        rows.append(_row("C2", condition, f"drop, {name}-noreset − {name}", values, "accuracy", +1,
+                         task=part["task"].iloc[0], decay=lam, contrast=f"{arch}, {condition}",
+                         figure="stream-positions"))
     return rows
 
 
-def c3(reset: pd.DataFrame) -> list[dict]:
+def c3_effects(reset: pd.DataFrame) -> list[dict]:
+    """C3: relative hidden-layer SynOps without reset over with a hard reset, per task and λ
+    (feed-forward, no rate regularisation), with the accuracy difference of the same pair."""
+    df = with_labels(reset)
+    df = df[(df["rate_reg"] == 0) & (df["train_stream"] == 0) & (~df["recurrent"])]
     rows = []
-    for task, part in reset.groupby("task", sort=False):
-        part = part.assign(reset=has_reset(part["variant"]))
-        scale = part.loc[part["reset"] == "reset", "synops"].mean()
-        effect = stats.difference_effect(part.assign(rel=part["synops"] / scale), "reset", ("reset", "no reset"), "rel")
-        rows.append(_row("C3", f"SynOps/sample, no reset minus reset (relative), {task}", effect, +1, "fig-synops"))
+    for (task, lam), part in df.groupby(["task", "decay"], sort=True):
+        hard, none = part["reset"] == "hard", part["reset"] == "none"
+        if not hard.any() or not none.any():
+            continue
+        name = "IF" if lam >= 1 else "LIF"
+        accuracy = _pairs(part, none, hard, "test_accuracy")  # hard - none: > -2 points = matched
+        rows.append(_row("C3", "SynOps", f"hidden SynOps, ({name}-noreset − {name}) / {name}",
+                         _pairs(part, hard, none, "hidden_synops", ratio=True), "synops", +1, task=task,
+                         decay=lam, contrast="relative difference", figure="efficiency-frontier",
+                         accuracy_diff=float(accuracy.mean())))
     return rows
 
 
-def c4(recurrence: pd.DataFrame) -> list[dict]:
-    rec = recurrence.assign(recurrent=recurrence_of(recurrence["variant"]))
+def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
+    """C4 in matched pairs (LIF vs RLIF, IF vs RIF at each λ): accuracy, accuracy against the
+    parameter-matched wide feed-forward control, and chance-corrected robustness."""
+    df = with_labels(recurrence)
+    df = df.assign(task_label=[t if pd.isna(g) else f"{t} (gap {int(g)})" for t, g in
+                               zip(df["task"], df.get("task_params.gap", pd.Series(np.nan, index=df.index)))])
+    scored = robustness_scores(df[df["audit"].notna()]) if "audit" in df else pd.DataFrame()
+    if not scored.empty:
+        scored = with_labels(scored.assign(hidden=scored["width"].map(lambda w: [w])))
     rows = []
-    for task, part in rec.groupby("task", sort=False):
-        acc = stats.difference_effect(part, "recurrent", ("feed-forward", "recurrent"), "test_accuracy")
-        rows.append(_row("C4", f"accuracy: recurrent minus feed-forward, {task}", acc, +1, "fig-rec-accuracy"))
-    robust = relative_robustness(rec).assign(recurrent=lambda d: recurrence_of(d["variant"]))
-    for task, part in robust.groupby("task", sort=False):
-        eff = stats.difference_effect(part, "recurrent", ("feed-forward", "recurrent"), "relative_robustness")
-        rows.append(_row("C4", f"robustness: PGD/clean at ε={part['eps'].iloc[0]:g}, recurrent minus feed-forward, {task}",
-                         eff, -1, "fig-rec-robustness"))
+    for (task, lam, leak), part in df.groupby(["task_label", "decay", "leak"], sort=False):
+        rec = part["arch"] == "R"
+        for control, arm in (("FF", "accuracy"), ("FF-wide", "parameters")):
+            ff = part["arch"] == control
+            if rec.any() and ff.any():
+                name = "LIF" if leak else "IF"
+                rows.append(_row("C4", arm, f"accuracy, R{name} − {name}" + ("-wide" if control == "FF-wide" else ""),
+                                 _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task, decay=lam,
+                                 contrast=f"recurrent vs {control}", figure="recurrence-accuracy"))
+    if not scored.empty:
+        for (task, lam, leak), part in scored.groupby(["task", "decay", "leak"], sort=False):
+            rec, ff = part["arch"] == "R", part["arch"] == "FF"
+            if rec.any() and ff.any():
+                name = "LIF" if leak else "IF"
+                try:
+                    values = _pairs(part, ff, rec, "robustness")
+                except ValueError:  # fewer than 2 seeds with both networks above chance
+                    continue
+                rows.append(_row("C4", "robustness", f"robustness, R{name} − {name}", values, "robustness", -1,
+                                 task=task, decay=lam, contrast="recurrent vs FF", figure="recurrence-audit",
+                                 n_excluded=int(part["robustness"].isna().sum())))
     return rows
 
 
-def evaluate(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(effects, verdicts)``: every effect with its interval and verdict, and one combined verdict per claim."""
-    effects = pd.DataFrame(c1(leakage) + c2(reset) + c3(reset) + c4(recurrence))
-    verdicts = (effects.groupby("claim", sort=False)["verdict"].agg(combine).rename("verdict").reset_index()
-                .assign(statement=lambda d: d["claim"].map(CLAIMS))[["claim", "statement", "verdict"]])
-    return effects, verdicts
+def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame) -> list[dict]:
+    """Two-sided: does each component change the train - test gap or temporal generalization?"""
+    rows = []
+    recall = leakage[leakage["task"] == "delayed-recall"]
+    trained_at = recall[recall["generalization"].notna()]
+    if not trained_at.empty:
+        rows.append(_row("G", "leakage", "ρ(λ, train − test gap)", stats.per_seed_trend(trained_at, "decay", "gap"),
+                         "rho", 0, task="delayed-recall", contrast="trend along λ", figure="generalization"))
+        own = int(trained_at["task_params.delay"].iloc[0])
+        long = []
+        for _, rec in trained_at.iterrows():
+            for entry in rec["generalization"]:
+                if entry["delay"] != own:
+                    long.append(dict(seed=rec["seed"], decay=rec["decay"], side="shorter" if entry["delay"] < own
+                                     else "longer", accuracy=entry["accuracy"]))
+        long = pd.DataFrame(long)
+        for side, part in (long.groupby("side") if not long.empty else []):
+            rows.append(_row("G", "leakage", f"ρ(λ, accuracy at {side} delays than trained)",
+                             stats.per_seed_trend(part, "decay", "accuracy"), "rho", 0, task="delayed-recall",
+                             contrast="trend along λ", figure="generalization"))
+    df = with_labels(reset)
+    df = df[(df["rate_reg"] == 0) & (df["train_stream"] == 0) & (~df["recurrent"])]
+    for (task, lam), part in df.groupby(["task", "decay"], sort=True):
+        hard, none = part["reset"] == "hard", part["reset"] == "none"
+        if hard.any() and none.any():
+            name = "IF" if lam >= 1 else "LIF"
+            rows.append(_row("G", "reset", f"gap, {name}-noreset − {name}", _pairs(part, hard, none, "gap"), "accuracy",
+                             0, task=task, decay=lam, contrast="no reset vs hard", figure="generalization"))
+    df = with_labels(recurrence)
+    if "task_params.gap" in df:
+        df = df[df["task_params.gap"].isna() | (df["task_params.gap"] == df["task_params.gap"].dropna().median())]
+    for (task, lam, leak), part in df.groupby(["task", "decay", "leak"], sort=False):
+        rec, ff = part["arch"] == "R", part["arch"] == "FF"
+        if rec.any() and ff.any():
+            name = "LIF" if leak else "IF"
+            rows.append(_row("G", "recurrence", f"gap, R{name} − {name}", _pairs(part, ff, rec, "gap"), "accuracy", 0,
+                             task=task, decay=lam, contrast="recurrent vs FF", figure="generalization"))
+    return rows
 
 
-# What each effect recommends, by its sign: (if the interval is above 0, if below 0, if it contains 0).
-_ADVICE = {
-    ("C1", "memory"): ("To hold information across long delays, keep leakage small (λ near 1): accuracy at the "
-                       "longest delay rises with λ",
-                       "Stronger leakage helped memory here, against expectation: accuracy at the longest delay "
-                       "falls with λ",
-                       "λ made no clear difference to memory at the longest delay"),
-    ("C1", "robustness"): ("Leakage did not buy robustness: relative robust accuracy rises with λ, so less leak "
-                           "was more robust",
-                           "Where robustness to perturbed inputs matters more than memory, a leakier neuron "
-                           "(smaller λ) keeps more of its clean accuracy under attack",
-                           "λ made no clear difference to robustness under attack"),
-    ("C2", "stream"): ("For inputs that arrive back to back without a state reset, use a neuron with a reset "
-                       "(hard or soft): accuracy after the first sample stays higher",
-                       "In streams, the variants without reset did better, against expectation",
-                       "Reset made no clear difference on streams"),
-    ("C3", "SynOps"): ("Without reset the network spends more synaptic operations per sample: a reset saves "
-                       "operations",
-                       "Without reset the network spent fewer synaptic operations, against expectation",
-                       "Reset made no clear difference to synaptic operations"),
-    ("C4", "accuracy"): ("Recurrence raised accuracy: use a recurrent layer for tasks that need interactions "
-                         "across time",
-                         "Recurrence lowered accuracy: the feed-forward network was better",
-                         "Recurrence made no clear difference to accuracy"),
-    ("C4", "robustness"): ("Recurrent networks kept more of their accuracy under attack: no robustness cost was "
-                           "found",
-                           "Recurrence cost robustness: if attacks matter, weigh this against its accuracy gain",
-                           "Recurrence made no clear difference to robustness under attack"),
-}
+# --- judging ---------------------------------------------------------------------------------------------
+
+def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame) -> pd.DataFrame:
+    """Every effect of the study as rows with their per-seed values (not yet judged)."""
+    rows = c1_effects(leakage) + c2_effects(reset) + c3_effects(reset) + c4_effects(recurrence) + \
+        generalization_effects(leakage, reset, recurrence)
+    return pd.DataFrame(rows)
 
 
-def recommendations(effects: pd.DataFrame) -> str:
-    """Markdown bullets, one per effect, each chosen by the sign of the effect's interval and citing it."""
-    lines = []
-    for row in effects.to_dict("records"):
-        kind = next(k for (claim, k) in _ADVICE if claim == row["claim"] and k in row["effect"])
-        above, below, neither = _ADVICE[(row["claim"], kind)]
-        text = above if row["ci_low"] > 0 else below if row["ci_high"] < 0 else neither
-        where = row["effect"].rsplit(", ", 1)[-1] if row["claim"] in ("C2", "C3", "C4") else ""
-        lines.append(f"- {f'**{where}**: ' if where else ''}{text}: effect {row['estimate']:.3f} "
-                     f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}], {row['verdict']} for {row['claim']} "
-                     f"({{numref}}`{row['figure']}`).")
-    return "\n".join(lines)
+def judge(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`snnlib.analysis.stats.adjust` over the whole family, then the matched-accuracy rule of C3."""
+    judged = stats.adjust(rows.reset_index(drop=True))
+    judged["note"] = ""
+    if "accuracy_diff" in judged:
+        unmatched = (judged["claim"] == "C3") & (judged["accuracy_diff"] < -MATCHED_ACCURACY)
+        judged.loc[unmatched & (judged["verdict"] == "supported"), "verdict"] = "inconclusive"
+        judged.loc[unmatched, "note"] = "reset variant less accurate by more than 2 points: not at matched accuracy"
+    if "n_excluded" in judged:
+        excluded = judged["n_excluded"].fillna(0) > 0
+        judged.loc[excluded, "note"] = [f"{int(n)} run(s) at chance have no robustness value"
+                                        for n in judged.loc[excluded, "n_excluded"]]
+    return judged
+
+
+def evaluate(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame):
+    """``(effects, verdicts)``: every effect judged, and one verdict per claim (:func:`verdicts`)."""
+    judged = judge(effects(leakage, reset, recurrence))
+    return judged, verdicts(judged)
+
+
+def verdicts(judged: pd.DataFrame) -> pd.DataFrame:
+    """One verdict per claim: each arm by strict majority of its rows, a trade-off by both arms."""
+    out = []
+    for claim, part in judged.groupby("claim", sort=True):
+        arms = {arm: stats.combine_tasks(rows["verdict"]) for arm, rows in part.groupby("arm", sort=False)}
+        if claim in ("C1", "C4"):
+            benefit = [v for a, v in arms.items() if a != "robustness"]
+            benefit = stats.combine_tasks(benefit) if benefit else "inconclusive"
+            verdict = stats.combine_tradeoff([benefit, arms.get("robustness", "inconclusive")])
+        elif claim == "G":
+            verdict = "; ".join(f"{a}: {v}" for a, v in arms.items())
+        else:
+            verdict = stats.combine_tasks(list(arms.values()))
+        out.append(dict(claim=claim, statement=CLAIMS[claim], verdict=verdict,
+                        arms="; ".join(f"{a}: {v}" for a, v in arms.items()), n_effects=len(part),
+                        n_seeds=int(part["n_seeds"].min())))
+    return pd.DataFrame(out)
+
+
+def claims_table(judged: pd.DataFrame) -> pd.DataFrame:
+    """The effects table of ``snnlib claims``: claim, effect, task, λ, estimate, interval, p, Holm-adjusted
+    p, SESOI, seeds, verdict."""
+    return judged[["claim", "arm", "effect", "task", "decay", "estimate", "ci_low", "ci_high", "p", "p_adjusted",
+                   "sesoi", "n_seeds", "verdict", "note"]].rename(columns={"decay": "lambda"})
+
+
+def study_effects(profile: str = "quick", directory=None) -> pd.DataFrame:
+    """Every effect judged, from the records of ``profile`` (empty when 02 - 04 have no records)."""
+    from snnlib.study import records
+
+    frames = {}
+    for name in ("02_leakage", "03_reset", "04_recurrence"):
+        found = [r for r in records.load_all(directory, name) if r["params"]["profile"] == profile]
+        if not found:
+            return pd.DataFrame()
+        frames[name] = records.to_frame(found)
+    return judge(effects(frames["02_leakage"], frames["03_reset"], frames["04_recurrence"]))
+
+
+def masking_flags(records: pd.DataFrame) -> pd.DataFrame:
+    """Per task and variant (and λ): how many runs the audit flagged *gradient masking suspected*, and
+    how many failed any other sanity check."""
+    if "audit_checks" not in records:
+        return pd.DataFrame()
+    df = with_labels(records[records["audit_checks"].notna()])
+    checks = pd.DataFrame(list(df["audit_checks"]), index=df.index)
+    df = df.assign(masking=checks["masking_suspected"].astype(bool),
+                   not_monotone=~checks["monotone"].astype(bool),
+                   not_chance_at_max=checks["chance_at_max"].map(lambda v: v is False))
+    return (df.groupby(["task", "label", "decay"], sort=False)
+              .agg(runs=("seed", "size"), masking_suspected=("masking", "sum"),
+                   not_monotone=("not_monotone", "sum"), above_chance_at_full_range=("not_chance_at_max", "sum"))
+              .reset_index())

@@ -43,17 +43,36 @@ def long_table(records: pd.DataFrame, column: str, keep=("task", "variant", "dec
     return pd.DataFrame(rows)
 
 
-def fmt_effect(row: dict, digits: int = 2) -> str:
-    """``"0.83 [0.61, 0.95] (supported)"`` from an effect row of :mod:`snnlib.analysis.claims`."""
-    return (f"{row['estimate']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}] "
-            f"({row['verdict']})")
+def fmt_effect(row, digits: int = 2) -> str:
+    """``"0.83 [0.61, 0.95], supported"`` from a judged effect row of :mod:`snnlib.analysis.claims`
+    (the interval at its Holm-adjusted level)."""
+    return (f"{row['estimate']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}], "
+            f"{row['verdict']}")
 
 
-def effects_table(rows) -> pd.DataFrame:
-    """Effects of :mod:`snnlib.analysis.claims` as a display table: effect, estimate [95% CI], expected sign, verdict."""
-    frame = pd.DataFrame(list(rows))
+def _lambda(value) -> str:
+    return "" if pd.isna(value) else f"{value:g}"
+
+
+def effects_table(judged: pd.DataFrame) -> pd.DataFrame:
+    """Judged effects as a display table: claim, effect, task, λ, estimate [interval], p, Holm p, SESOI,
+    seeds, verdict, note."""
+    frame = pd.DataFrame(judged)
     return pd.DataFrame({
-        "claim": frame["claim"], "effect": frame["effect"],
-        "estimate [95% CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" for e, lo, hi in
-                              zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
-        "expected sign": frame["expected"], "seeds": frame["n_seeds"], "verdict": frame["verdict"]})
+        "claim": frame["claim"], "effect": frame["effect"], "task": frame["task"], "λ": frame["decay"].map(_lambda),
+        "estimate [adjusted CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" for e, lo, hi in
+                                   zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
+        "p": frame["p"].map(lambda v: f"{v:.4f}"), "Holm p": frame["p_adjusted"].map(lambda v: f"{v:.4f}"),
+        "SESOI": frame["sesoi"].map(lambda v: f"{v:g}"), "seeds": frame["n_seeds"], "verdict": frame["verdict"],
+        "note": frame.get("note", pd.Series("", index=frame.index)).fillna("")}).reset_index(drop=True)
+
+
+def claims_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table of ``snnlib claims`` formatted for the book (numbers rounded, no bare NaN)."""
+    shown = table.copy()
+    for column in ("estimate", "ci_low", "ci_high", "sesoi"):
+        shown[column] = shown[column].map(lambda v: f"{v:.3f}")
+    for column in ("p", "p_adjusted"):
+        shown[column] = shown[column].map(lambda v: f"{v:.4f}")
+    shown["lambda"] = shown["lambda"].map(_lambda)
+    return shown.set_index(["claim", "arm", "effect"])

@@ -1,7 +1,7 @@
 """Untrained dynamics: drive every variant with the same input current and record what it does.
 
 Each variant gets ``n_neurons`` neurons fed the *same* current ``I[t]`` (no input weights), so the
-traces differ only by the neuron model (DESIGN.md §2). Recurrent variants add ``W_rec S[t-1]`` with a
+traces differ only by the neuron model. Recurrent variants add ``W_rec S[t-1]`` with a
 fixed random ``W_rec`` (seeded; entries ``N(0, rec_scale^2 / n_neurons)``, no self-connections), so
 their traces also show the network's own feedback.
 """

@@ -1,4 +1,4 @@
-r"""Measurements of a trained network (DESIGN.md §5): accuracy, generalization, efficiency, streams.
+r"""Measurements of a trained network: accuracy, generalization, efficiency, streams.
 
 Definitions (``S_l[t, b, i] ∈ {0, 1}``: spike of neuron ``i`` of spiking layer ``l`` at step ``t`` for
 sample ``b``; ``T`` steps, ``B`` samples, ``n_l`` neurons in layer ``l``):

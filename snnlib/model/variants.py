@@ -1,4 +1,4 @@
-"""The twelve model variants of the study (DESIGN.md §3) and their canonical names.
+"""The twelve model variants of the study and their canonical names.
 
 A variant is one cell of the factorial design leak x reset x recurrence::
 

@@ -152,7 +152,7 @@ class Experiment(BaseModel):
 
     def non_default(self) -> dict:
         """The parameters whose value differs from the profile's."""
-        defaults = self.defaults(self.profile)
+        defaults = type(self).resolve(self.profile).model_dump()
         return {k: v for k, v in self.model_dump().items() if k != "profile" and defaults.get(k) != v}
 
 

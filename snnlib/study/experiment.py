@@ -267,14 +267,13 @@ def measure_audit(model, task, p, twin) -> dict:
     budget = dict(steps=mp.get("pgd_steps", 50), restarts=mp.get("restarts", 2),
                   square_queries=mp.get("square_queries", 200))
     if task.encoding == "spikes":
-        curve = audit.audit_curve(model, task, flips=mp.get("flips", [0, 1]), seed=p["seed"], n_samples=n,
-                                  twin=twin, **budget)
+        curve = audit.audit_curve(model, task, [int(f) for f in mp.get("flips", [0, 1])], seed=p["seed"],
+                                  n_samples=n, twin=twin, **budget)
     else:
-        scale = task.input_scale
-        curve = audit.audit_curve(model, task, radii=[r * scale for r in mp.get("radii", [0.0, 1.0])],
+        curve = audit.audit_curve(model, task, [r * task.input_scale for r in mp.get("radii", [0.0, 1.0])],
                                   seed=p["seed"], n_samples=n, twin=twin, **budget)
-        for row, r in zip(curve["rows"], mp.get("radii", [0.0, 1.0])):
-            row["radius_scales"] = r
+        for row in curve["rows"]:
+            row["radius_scales"] = row["radius"] / task.input_scale
     scale = task.input_scale or 1.0
     x, y = task.x_test[:, :n], task.y_test[:n]
     noise = [row for kind in attacks.noise_for_encoding(task.encoding)

@@ -1,4 +1,4 @@
-"""Run records: every training run stored once, keyed by its parameters, and reused (DESIGN.md §5).
+"""Run records: every training run stored once, keyed by its parameters, and reused.
 
 A *record* is one JSON file ``records_dir()/<key>.json``::
 
