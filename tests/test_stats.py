@@ -1,19 +1,21 @@
 """Statistics on synthetic data whose answer is known (snnlib.analysis.stats)."""
 
+import itertools
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from scipy import stats as sps
 
-from snnlib.analysis.stats import (Effect, aggregate, difference_effect, mean_ci, slope, slope_effect, spearman,
-                          spearman_effect, verdict)
-
-torch.set_num_threads(1)
+from snnlib.analysis import stats
+from snnlib.analysis.stats import (TWO_SIDED, VERDICTS, adjust, aggregate, combine_tasks, combine_tradeoff, mean_ci,
+                                   per_seed_difference, per_seed_trend, sign_flip_p, slope, spearman, summarize,
+                                   verdict)
 
 SEEDS = range(5)
+S, NS, N, I = VERDICTS  # supported, not supported, negligible, inconclusive
+H, L = TWO_SIDED[:2]  # higher, lower
 
 
 # --- mean_ci --------------------------------------------------------------------------------------
@@ -38,17 +40,10 @@ def test_mean_ci_rejects_empty_and_nan(bad):
         mean_ci(bad)
 
 
-@pytest.mark.parametrize("level", [0, 1, 95, "0.95"])
+@pytest.mark.parametrize("level", [0, 1, 95, "0.95", True])
 def test_mean_ci_rejects_bad_level(level):
     with pytest.raises(ValueError, match="level"):
         mean_ci([1.0, 2.0], level=level)
-
-
-def test_mean_ci_coverage_is_nominal():
-    rng = np.random.default_rng(0)
-    samples = rng.normal(3.0, 2.0, size=(2000, 5))
-    covered = [lo <= 3.0 <= hi for _, lo, hi in (mean_ci(s) for s in samples)]
-    assert 0.93 <= np.mean(covered) <= 0.97
 
 
 # --- aggregate ------------------------------------------------------------------------------------
@@ -88,109 +83,309 @@ def test_slope_and_spearman_known_answers():
     assert math.isnan(slope(np.ones(4), np.arange(4.0)))
 
 
-# --- effects and verdicts -------------------------------------------------------------------------
-def two_levels(delta: float, noise: float = 0.01, seed: int = 0, n_seeds: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for s in range(n_seeds):
-        base = 0.8 + rng.normal(0, 0.05)  # a seed effect shared by both levels (paired design)
-        rows.append(dict(seed=s, reset="hard", acc=base + rng.normal(0, noise)))
-        rows.append(dict(seed=s, reset="none", acc=base + delta + rng.normal(0, noise)))
-    return pd.DataFrame(rows)
+# --- per-seed differences -------------------------------------------------------------------------
+def paired() -> pd.DataFrame:
+    # seed: (rows at "hard", rows at "none"); two rows per level and seed are averaged first
+    data = {0: ([1.0, 3.0], [4.0, 4.0]), 1: ([2.0, 2.0], [1.0, 2.0]), 2: ([4.0, 4.0], [5.0, 7.0])}
+    return pd.DataFrame([dict(seed=s, reset=level, acc=v) for s, (hard, none) in data.items()
+                         for level, vals in (("hard", hard), ("none", none)) for v in vals])
 
 
-def sweep(slope_true: float, noise: float = 0.01, seed: int = 0, n_seeds: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame([dict(seed=s, decay=d, acc=0.5 + slope_true * d + rng.normal(0, noise))
-                         for s in range(n_seeds) for d in (0.2, 0.4, 0.6, 0.8, 1.0)])
+def test_per_seed_difference_hand_worked():
+    d = per_seed_difference(paired(), "reset", ("hard", "none"), "acc")
+    assert isinstance(d, pd.Series) and d.index.name == "seed"
+    assert d.to_dict() == {0: 2.0, 1: -0.5, 2: 2.0}  # (4 - 2), (1.5 - 2), (6 - 4)
+    r = per_seed_difference(paired(), "reset", ("hard", "none"), "acc", ratio=True)
+    assert r.to_dict() == pytest.approx({0: 1.0, 1: -0.25, 2: 0.5})
+    assert per_seed_difference(paired(), "reset", ("none", "hard"), "acc").to_dict() == {0: -2.0, 1: 0.5, 2: -2.0}
 
 
-def test_difference_effect_verdicts():
-    pos = difference_effect(two_levels(+0.1), "reset", ("hard", "none"), "acc")
-    assert isinstance(pos, Effect) and pos.n == 5
-    assert pos.estimate == pytest.approx(0.1, abs=0.02)
-    assert pos.ci_low <= pos.estimate <= pos.ci_high
-    assert pos.verdict(+1) == "supported"
-    neg = difference_effect(two_levels(-0.1), "reset", ("hard", "none"), "acc")
-    assert verdict(*neg[:3], expected_sign=+1) == "not supported"
-    assert neg.verdict(-1) == "supported"
-    null = difference_effect(two_levels(0.0, noise=0.05), "reset", ("hard", "none"), "acc")
-    assert null.ci_low < 0 < null.ci_high
-    assert null.verdict(+1) == "inconclusive" and null.verdict(-1) == "inconclusive"
+def test_per_seed_difference_drops_seeds_lacking_a_level_and_missing_values():
+    df = paired()
+    df = pd.concat([df, pd.DataFrame([dict(seed=9, reset="hard", acc=1.0)])])  # seed 9 lacks "none"
+    df.loc[(df["seed"] == 0) & (df["acc"] == 1.0), "acc"] = np.nan  # ignored: seed 0 "hard" mean is 3
+    assert per_seed_difference(df, "reset", ("hard", "none"), "acc").to_dict() == {0: 1.0, 1: -0.5, 2: 2.0}
 
 
-def test_difference_effect_unpaired_when_units_differ():
-    df = two_levels(0.1)
-    df.loc[df["reset"] == "none", "seed"] += 100  # no unit has both levels
-    eff = difference_effect(df, "reset", ("hard", "none"), "acc")
-    assert eff.estimate == pytest.approx(0.1, abs=0.05)
-    paired = difference_effect(two_levels(0.1), "reset", ("hard", "none"), "acc")
-    # pairing removes the shared seed effect, so the paired interval is narrower
-    assert paired.ci_high - paired.ci_low < eff.ci_high - eff.ci_low
+def test_per_seed_difference_ratio_drops_a_zero_baseline():
+    df = pd.DataFrame(dict(seed=[0, 0, 1, 1, 2, 2], g=["a", "b"] * 3, v=[0.0, 1.0, 2.0, 3.0, 4.0, 2.0]))
+    assert per_seed_difference(df, "g", ("a", "b"), "v", ratio=True).to_dict() == {1: 0.5, 2: -0.5}
 
 
-def test_slope_and_spearman_effect_verdicts():
-    up, down, flat = sweep(0.3), sweep(-0.3), sweep(0.0, noise=0.05)
-    s = slope_effect(up, "decay", "acc")
-    assert s.estimate == pytest.approx(0.3, abs=0.03) and s.n == 5
-    assert s.verdict(+1) == "supported"
-    assert slope_effect(down, "decay", "acc").verdict(+1) == "not supported"
-    assert slope_effect(flat, "decay", "acc").verdict(+1) == "inconclusive"
-    r = spearman_effect(up, "decay", "acc")
-    assert r.estimate > 0.9 and r.verdict(+1) == "supported"
-    assert spearman_effect(down, "decay", "acc").verdict(+1) == "not supported"
-    assert spearman_effect(flat, "decay", "acc").verdict(-1) == "inconclusive"
-
-
-def test_bootstrap_is_deterministic_with_a_seed():
-    df = sweep(0.1, noise=0.1)
-    for fn, args in ((slope_effect, ("decay", "acc")), (spearman_effect, ("decay", "acc"))):
-        assert fn(df, *args, seed=3) == fn(df, *args, seed=3)
-        assert fn(df, *args, seed=3) != fn(df, *args, seed=4)
-    d = two_levels(0.05, noise=0.05)
-    assert difference_effect(d, "reset", ("hard", "none"), "acc", seed=1) == \
-        difference_effect(d, "reset", ("hard", "none"), "acc", seed=1)
-
-
-def test_bootstrap_slope_coverage_sanity():
-    # with 20 seeds the cluster bootstrap should cover the true slope most of the time
-    covered = []
-    for rep in range(60):
-        eff = slope_effect(sweep(0.2, noise=0.1, seed=rep, n_seeds=20), "decay", "acc", n_boot=300, seed=rep)
-        covered.append(eff.ci_low <= 0.2 <= eff.ci_high)
-    assert np.mean(covered) >= 0.85
-
-
-def test_verdict_rule_and_validation():
-    assert verdict(0.1, 0.05, 0.15, 1) == "supported"
-    assert verdict(-0.1, -0.15, -0.05, -1) == "supported"
-    assert verdict(-0.1, -0.15, -0.05, 1) == "not supported"
-    assert verdict(0.1, 0.0, 0.2, 1) == "inconclusive"  # touching 0 is containing 0
-    assert verdict(0.1, float("nan"), float("nan"), 1) == "inconclusive"
-    for bad in (0, 2, "+", True):
-        with pytest.raises(ValueError, match="expected_sign"):
-            verdict(0.1, 0.05, 0.15, bad)
-    with pytest.raises(ValueError, match="ci_low"):
-        verdict(0.1, 0.2, 0.1, 1)
-
-
-def test_effect_input_validation():
-    df = two_levels(0.1)
-    with pytest.raises(ValueError, match="level 'soft'"):
-        difference_effect(df, "reset", ("hard", "soft"), "acc")
-    with pytest.raises(ValueError, match="levels"):
-        difference_effect(df, "reset", ("hard",), "acc")
-    with pytest.raises(ValueError, match="n_boot"):
-        slope_effect(sweep(0.1), "decay", "acc", n_boot=0)
-    with pytest.raises(ValueError, match="missing_col"):
-        slope_effect(sweep(0.1), "missing_col", "acc")
-
-
-def test_difference_effect_with_boolean_levels_is_by_label():
+def test_per_seed_difference_with_boolean_levels_is_by_label():
     # Regression: boolean levels once acted as a row mask when the number of seeds was 2.
-    import pandas as pd
-    from snnlib.analysis.stats import difference_effect
     for n_seeds in (2, 3, 5):
         df = pd.DataFrame({"seed": list(range(n_seeds)) * 2, "flag": [False] * n_seeds + [True] * n_seeds,
                            "v": [0.0] * n_seeds + [1.0] * n_seeds})
-        assert difference_effect(df, "flag", (False, True), "v").estimate == 1.0
+        d = per_seed_difference(df, "flag", (False, True), "v")
+        assert list(d) == [1.0] * n_seeds
+
+
+def test_per_seed_difference_errors():
+    df = paired()
+    with pytest.raises(ValueError, match="level 'soft' not found in column 'reset'"):
+        per_seed_difference(df, "reset", ("hard", "soft"), "acc")
+    for bad in (("hard",), "hn", ("hard", "none", "x")):
+        with pytest.raises(ValueError, match="levels must be a pair"):
+            per_seed_difference(df, "reset", bad, "acc")
+    with pytest.raises(ValueError, match="two different"):
+        per_seed_difference(df, "reset", ("hard", "hard"), "acc")
+    with pytest.raises(ValueError, match="missing_col"):
+        per_seed_difference(df, "reset", ("hard", "none"), "missing_col")
+    one = df[df["seed"] == 0]
+    with pytest.raises(ValueError, match="at least 2 seeds .* got 1"):
+        per_seed_difference(one, "reset", ("hard", "none"), "acc")
+
+
+# --- per-seed trends ------------------------------------------------------------------------------
+def sweep() -> pd.DataFrame:
+    x = [0.2, 0.4, 0.6, 0.8]
+    ys = {0: [1.0, 2.0, 3.0, 4.0], 1: [4.0, 3.0, 2.0, 1.0], 2: [1.0, 1.0, 2.0, 2.0], 3: [5.0, 5.0, 5.0, 5.0]}
+    return pd.DataFrame([dict(seed=s, decay=xi, acc=yi) for s, y in ys.items() for xi, yi in zip(x, y)])
+
+
+def test_per_seed_trend_hand_worked():
+    rho = per_seed_trend(sweep(), "decay", "acc")
+    # seed 2 has tied values: ranks (1.5, 1.5, 3.5, 3.5) against (1, 2, 3, 4) give 4 / sqrt(5 * 4);
+    # seed 3 is constant, its ρ undefined: dropped
+    assert rho.index.name == "seed" and list(rho.index) == [0, 1, 2]
+    assert rho.to_numpy() == pytest.approx([1.0, -1.0, 4 / math.sqrt(20)])
+    beta = per_seed_trend(sweep(), "decay", "acc", method="slope")
+    assert beta.to_numpy() == pytest.approx([5.0, -5.0, 2.0, 0.0])
+
+
+def test_per_seed_trend_is_within_seed_not_pooled():
+    # every seed rises with x, but the seeds' levels fall: pooled rows would hide the trend
+    df = pd.DataFrame([dict(seed=s, x=x, y=10 - 5 * s + x) for s in range(4) for x in range(4)])
+    assert per_seed_trend(df, "x", "y").to_numpy() == pytest.approx([1.0] * 4)
+    assert spearman(df["x"], df["y"]) < 0.5
+
+
+def test_per_seed_trend_errors():
+    with pytest.raises(ValueError, match="method must be one of"):
+        per_seed_trend(sweep(), "decay", "acc", method="pearson")
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        per_seed_trend(sweep()[sweep()["seed"] >= 2], "decay", "acc")  # seed 3 is NaN, 1 left
+    with pytest.raises(ValueError, match="lam"):
+        per_seed_trend(sweep(), "lam", "acc")
+
+
+# --- sign-flip p and summaries --------------------------------------------------------------------
+def brute_force_p(values) -> float:
+    values = np.asarray(values, dtype=float)
+    observed = abs(values.sum())
+    sums = [abs(np.dot(signs, values)) for signs in itertools.product((-1, 1), repeat=values.size)]
+    return float(np.mean([s >= observed - 1e-12 for s in sums]))
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 11])
+def test_sign_flip_p_equals_brute_force_enumeration(n):
+    rng = np.random.default_rng(n)
+    for shift in (0.0, 0.5, 2.0):
+        values = rng.normal(shift, 1.0, size=n)
+        assert sign_flip_p(values) == pytest.approx(brute_force_p(values), abs=1e-12)
+
+
+def test_sign_flip_p_extremes():
+    for n in (3, 5, 10):
+        assert sign_flip_p(np.arange(1.0, n + 1)) == pytest.approx(2 / 2 ** n)  # the smallest possible
+    assert sign_flip_p([1.0, -1.0]) == 1.0
+    assert sign_flip_p([0.0, 0.0, 0.0]) == 1.0
+    assert sign_flip_p([0.3]) == 1.0
+
+
+def test_sign_flip_p_monte_carlo_above_exact_limit():
+    values = np.random.default_rng(0).normal(0.3, 1.0, size=stats.EXACT_MAX_N + 2)
+    exact = stats._exact_sign_flip(values, abs(values.sum()) - 1e-9 * np.abs(values).sum())
+    p = sign_flip_p(values)
+    assert p == sign_flip_p(values)  # a fixed generator seed
+    assert p == pytest.approx(exact, abs=0.005)
+    assert sign_flip_p(np.ones(30), n_resamples=1000) == pytest.approx(1 / 1001)  # never 0
+    with pytest.raises(ValueError, match="n_resamples"):
+        sign_flip_p(values, n_resamples=0)
+
+
+def test_summarize_is_mean_t_interval_and_sign_flip_p():
+    values = [0.1, 0.3, 0.2, 0.25, 0.15, -0.05]
+    out = summarize(values)
+    assert set(out) == {"estimate", "ci_low", "ci_high", "p", "n_seeds"}
+    assert (out["estimate"], out["ci_low"], out["ci_high"]) == pytest.approx(tuple(mean_ci(values)))
+    assert out["p"] == sign_flip_p(values) == pytest.approx(brute_force_p(values))
+    assert out["n_seeds"] == 6
+    assert summarize(values, level=0.99)["ci_low"] < out["ci_low"]
+    single = summarize([0.4])
+    assert math.isnan(single["ci_low"]) and single["p"] == 1.0
+
+
+def test_summarize_bca():
+    values = [0.1, 0.3, 0.2, 0.25, 0.15, -0.05, 0.4, 0.12]
+    bca = summarize(values, method="bca")
+    assert bca == summarize(values, method="bca")  # fixed bootstrap seed
+    assert bca["ci_low"] < bca["estimate"] < bca["ci_high"]
+    assert (bca["ci_low"], bca["ci_high"]) != pytest.approx(tuple(mean_ci(values)[1:]))
+    assert math.isnan(summarize([1.0, 2.0], method="bca")["ci_low"])
+    with pytest.raises(ValueError, match="method must be one of"):
+        summarize(values, method="percentile")
+    with pytest.raises(ValueError, match="values"):
+        summarize([1.0, float("inf")])
+
+
+# --- verdicts -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, expected", [
+    ((0.3, 0.1, 0.5, 0.2, +1), S),
+    ((0.2, 0.05, 0.35, 0.2, +1), S),              # estimate exactly at the SESOI is large enough
+    ((0.19, 0.05, 0.33, 0.2, +1), I),             # below the SESOI, interval not inside ±SESOI
+    ((0.05, 0.01, 0.09, 0.2, +1), N),             # significant but negligible
+    ((0.3, 0.0, 0.6, 0.2, +1), I),                # a bound exactly at 0 does not exclude 0
+    ((-0.3, -0.6, 0.0, 0.2, -1), I),
+    ((-0.3, -0.5, -0.1, 0.2, +1), NS),
+    ((-0.05, -0.09, -0.01, 0.2, +1), NS),         # the wrong side at any size: not supported first
+    ((-0.3, -0.5, -0.1, 0.2, -1), S),
+    ((0.3, 0.1, 0.5, 0.2, -1), NS),
+    ((0.0, -0.19, 0.19, 0.2, +1), N),
+    ((0.0, -0.2, 0.1, 0.2, +1), I),               # a bound exactly at -SESOI is not inside
+    ((0.0, -0.1, 0.2, 0.2, +1), I),               # a bound exactly at +SESOI is not inside
+    ((0.1, float("nan"), float("nan"), 0.2, +1), I),
+    ((0.01, 0.001, 0.02, 0.0, +1), S),            # SESOI 0: any significant effect counts
+    ((0.0, -0.01, 0.01, 0.0, +1), I),             # SESOI 0: nothing is negligible
+    ((0.3, 0.1, 0.5, 0.2, 0), H),
+    ((-0.2, -0.5, -0.1, 0.2, 0), L),
+    ((0.1, 0.05, 0.15, 0.2, 0), N),
+    ((0.15, 0.05, 0.25, 0.2, 0), I),
+    ((0.3, 0.0, 0.6, 0.2, 0), I),
+])
+def test_verdict_rule_and_boundaries(args, expected):
+    assert verdict(*args) == expected
+
+
+def test_verdict_significant_gates_the_directional_labels():
+    assert verdict(0.3, 0.1, 0.5, 0.2, +1, significant=True) == S
+    assert verdict(0.3, 0.1, 0.5, 0.2, +1, significant=False) == I
+    assert verdict(-0.3, -0.5, -0.1, 0.2, +1, significant=False) == I
+    assert verdict(-0.05, -0.09, -0.01, 0.2, +1, significant=False) == N
+    assert verdict(0.3, 0.1, 0.5, 0.2, 0, significant=np.bool_(False)) == I
+
+
+def test_verdict_validation():
+    for bad in (2, "+", True, None):
+        with pytest.raises(ValueError, match="expected_sign must be"):
+            verdict(0.1, 0.05, 0.15, 0.1, bad)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="sesoi"):
+            verdict(0.1, 0.05, 0.15, bad, 1)
+    with pytest.raises(ValueError, match="ci_low must be <= ci_high"):
+        verdict(0.1, 0.2, 0.1, 0.1, 1)
+    with pytest.raises(ValueError, match="significant"):
+        verdict(0.1, 0.05, 0.15, 0.1, 1, significant="yes")
+    with pytest.raises(ValueError, match="numbers"):
+        verdict("big", 0.05, 0.15, 0.1, 1)
+
+
+# --- a family of effects --------------------------------------------------------------------------
+def family() -> pd.DataFrame:
+    up = np.arange(1.0, 11.0)  # 10 seeds, all positive: p = 2 / 1024
+    null = np.array([0.5, -1.0, 0.3, -0.2, 0.8, -0.6, 0.1, -0.4, 0.9, -0.7])
+    return pd.DataFrame(dict(name=["up", "down", "null"], values=[up, -up, null], sesoi=[1.0, 1.0, 0.3],
+                             expected=[+1, +1, 0]), index=[10, 11, 12])
+
+
+def test_adjust_hand_worked():
+    effects = family()
+    out = adjust(effects)
+    assert list(out.index) == [10, 11, 12] and list(out["name"]) == ["up", "down", "null"]
+    assert "estimate" not in effects.columns  # the input is not modified
+    p_null = brute_force_p(effects.loc[12, "values"])
+    assert out["p"].tolist() == pytest.approx([2 / 1024, 2 / 1024, p_null])
+    # Holm: the two tied smallest p share rank 1 and the multiplier m = 3; the last has multiplier 1
+    assert out["p_adjusted"].tolist() == pytest.approx([6 / 1024, 6 / 1024, max(6 / 1024, p_null)])
+    assert out["level"].tolist() == pytest.approx([1 - 0.05 / 3] * 2 + [0.95])
+    for i, lv in zip(out.index, out["level"]):
+        vals = effects.loc[i, "values"]
+        assert (out.loc[i, "ci_low"], out.loc[i, "ci_high"]) == pytest.approx(tuple(mean_ci(vals, lv)[1:]))
+        assert (out.loc[i, "ci95_low"], out.loc[i, "ci95_high"]) == pytest.approx(tuple(mean_ci(vals)[1:]))
+    assert out["estimate"].tolist() == pytest.approx([5.5, -5.5, np.mean(effects.loc[12, "values"])])
+    assert out["n_seeds"].tolist() == [10, 10, 10]
+    assert out["verdict"].tolist() == [S, NS, I]
+
+
+def test_adjust_interval_excludes_zero_iff_t_test_passes_its_holm_step():
+    rng = np.random.default_rng(3)
+    m = 12
+    effects = pd.DataFrame(dict(values=[rng.normal(rng.choice([0.0, 0.8, 1.5]), 1.0, size=10) for _ in range(m)],
+                                sesoi=0.1, expected=1))
+    out = adjust(effects)
+    rank = sps.rankdata(out["p"], method="min")
+    t_p = np.array([sps.ttest_1samp(v, 0.0).pvalue for v in effects["values"]])
+    excludes = (out["ci_low"] > 0) | (out["ci_high"] < 0)
+    assert excludes.tolist() == (t_p < 0.05 / (m - rank + 1)).tolist()
+    assert excludes.any() and not excludes.all()
+
+
+def test_adjust_needs_the_adjusted_p_too():
+    # 5 seeds all clearly positive: the t-interval excludes 0, but the smallest sign-flip p is 2/32 > 0.05
+    effects = pd.DataFrame(dict(values=[[1.0, 1.1, 0.9, 1.2, 1.0]], sesoi=0.5, expected=1))
+    out = adjust(effects).iloc[0]
+    assert out["ci_low"] > 0.5 and out["p_adjusted"] == pytest.approx(0.0625)
+    assert out["verdict"] == I
+
+
+def test_adjust_bca_and_validation():
+    out = adjust(family(), method="bca")
+    assert out["verdict"].tolist() == [S, NS, I]
+    with pytest.raises(ValueError, match=r"column\(s\) \['sesoi'\]"):
+        adjust(family().drop(columns="sesoi"))
+    with pytest.raises(ValueError, match="at least one row"):
+        adjust(family().iloc[:0])
+    with pytest.raises(ValueError, match="values of row 11"):
+        adjust(family().assign(values=[[1.0, 2.0], [1.0, float("nan")], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="alpha"):
+        adjust(family(), alpha=5)
+    with pytest.raises(ValueError, match="expected_sign"):
+        adjust(family().assign(expected=["+", "+", "+"]))
+    with pytest.raises(ValueError, match="DataFrame"):
+        adjust([1.0, 2.0])
+
+
+# --- combining a claim's effects ------------------------------------------------------------------
+def tradeoff_rule(a, b):
+    arms = (a, b)
+    if NS in arms:
+        return NS
+    if arms == (S, S):
+        return S
+    if N in arms and S not in arms:
+        return N
+    return I
+
+
+@pytest.mark.parametrize("a, b", list(itertools.product(VERDICTS, repeat=2)))
+def test_combine_tradeoff_every_pair(a, b):
+    assert combine_tradeoff([a, b]) == tradeoff_rule(a, b)
+
+
+def test_combine_tradeoff_named_cases_and_errors():
+    assert combine_tradeoff([S, S, S]) == S
+    assert combine_tradeoff([S, N]) == I  # half a trade-off
+    assert combine_tradeoff([N, I]) == N
+    assert combine_tradeoff([S, NS]) == NS
+    for bad in ([], [S, H], [S, "yes"]):
+        with pytest.raises(ValueError, match="combine_tradeoff"):
+            combine_tradeoff(bad)
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ([S], S), ([NS], NS), ([N], N), ([I], I),
+    ([S, S, I], S), ([S, I], I), ([S, S], S), ([S, S, NS], I), ([S, S, S, NS], I),
+    ([NS, NS, S], NS), ([NS, I], I), ([NS, NS, I], NS),
+    ([N, N, I], N), ([N, N, S], I), ([N, N, NS], N), ([N, S, I], I),
+    ([H], H), ([H, H, I], H), ([H, H, L], I), ([L, L, N], L), ([N, N, H], I), ([N, N, I], N),
+])
+def test_combine_tasks_strict_majority(rows, expected):
+    assert combine_tasks(rows) == expected
+    assert combine_tasks(pd.Series(rows)) == expected
+
+
+def test_combine_tasks_errors():
+    for bad in ([], [H, S], ["maybe"]):
+        with pytest.raises(ValueError, match="combine_tasks"):
+            combine_tasks(bad)
