@@ -227,3 +227,33 @@ def test_attack_on_spike_inputs_is_a_relaxation_in_unit_range():
     model = build_snn(task.n_inputs, [16], task.n_classes, "RLIF")
     adv = attacks.pgd(model, task.x_test, task.y_test, task.readout, 0.3, steps=3)
     assert adv.min() >= 0 and adv.max() <= 1 and (adv - task.x_test).abs().max() <= 0.3 + 1e-6
+
+
+# --- PGD options: restarts, loss, stop when fooled; the margin loss ---------------------------------
+def test_margin_loss_by_hand():
+    logits = torch.tensor([[2.0, 0.5, 1.0], [0.0, 3.0, 1.0]])
+    y = torch.tensor([0, 2])
+    assert torch.allclose(attacks.attack_loss(logits, y, "margin"), torch.tensor([-1.0, 2.0]))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        attacks.attack_loss(logits, y, "hinge")
+
+
+def test_pgd_restarts_loss_and_stop_when_fooled(trained, batch, digits):
+    x, y = batch
+    run = lambda **kw: attacks.pgd(trained, x, y, digits.readout, 0.1, steps=4, seed=3, **kw)  # noqa: E731
+    assert torch.equal(run(restarts=2, loss="margin"), run(restarts=2, loss="margin"))
+    one, two = run(random_start=True), run(random_start=True, restarts=2)
+    with torch.no_grad():
+        l1, l2, l0 = (nn.functional.cross_entropy(trained(z, digits.readout), y, reduction="none")
+                      for z in (one, two, x))
+    assert torch.all(l2 >= l1 - 1e-6) and torch.all(l2 >= l0)  # a second restart only keeps better points
+    stopped = run(restarts=2, loss="margin", stop_when_fooled=True)
+    assert (stopped - x).abs().max() <= 0.1 + 1e-6
+    with torch.no_grad():
+        fooled_full = trained(run(restarts=2, loss="margin"), digits.readout).argmax(1) != y
+        fooled_stop = trained(stopped, digits.readout).argmax(1) != y
+    assert fooled_stop.float().mean() >= fooled_full.float().mean() - 0.02
+    with pytest.raises(ValueError, match="restarts"):
+        run(restarts=0)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        run(loss="hinge")

@@ -1,4 +1,4 @@
-r"""Input noise and white-box attacks through the surrogate gradient (DESIGN.md §5, robustness).
+r"""Input noise and attacks: white-box through the surrogate gradient, gradient-free, and spike flips.
 
 Inputs are time first, ``x [T, N, F]``; labels ``y [N]``; ``readout`` the task's readout window.
 Every random draw comes from a ``torch.Generator`` seeded by the caller (drawn on the CPU, then moved
@@ -14,25 +14,29 @@ Noise (:func:`perturb`, ``kind`` in :data:`NOISES`)::
     insert   (spikes):     x' = x + (1 - x) · [u < p]          (each silent step gets a spike
                                                                 with probability p)
 
-Attacks (:func:`fgsm`, :func:`pgd`), L∞ ball of radius ε, loss ``L = CE(model(x, readout), y)``,
-gradient ``∇ₓL`` through the surrogate spike derivative, valid range ``[lo, hi] = bounds``::
+Attacks in the L∞ ball of radius ε (:func:`fgsm`, :func:`pgd`, :func:`square`), valid range
+``[lo, hi] = bounds``, loss ``L`` of :data:`LOSSES` (:func:`attack_loss`: cross-entropy, or the margin
+``max_{j≠y} z_j - z_y``), gradient ``∇ₓL`` through the surrogate spike derivative::
 
     FGSM:  x' = clip_[lo,hi]( x + ε · sign(∇ₓ L(x)) )
-    PGD:   x⁰ = x   (or, with ``random_start``, clip_[lo,hi](x + U[-ε, ε]))
+    PGD:   x⁰ = x   (or, with ``random_start`` and on every restart after the first, clip_[lo,hi](x + U[-ε, ε]))
            xᵏ⁺¹ = clip_[lo,hi]( clip_[x-ε, x+ε]( xᵏ + α · sign(∇ₓ L(xᵏ)) ) ),   k < steps
-           returns, per sample, the iterate of highest loss among x and x¹ … x^steps
-           (``keep_best=True``, the default; ``False`` returns x^steps)
+           returns, per sample, the iterate of highest loss among x and all iterates of all restarts
+           (``keep_best=True``, the default), or the first misclassified one (``stop_when_fooled``)
+    Square: random search over windows of ±ε, no gradient (:func:`square`)
 
 with step size ``α`` (default ``2.5 ε / steps``). Every perturbed input satisfies ``|x' - x| ≤ ε``
 and ``lo ≤ x' ≤ hi``. For current inputs ``bounds`` is the current range (default ``[0, 1]``, the
-pixel range of ``digits``). For spike inputs the attack is a *relaxation*: the perturbed input is
-real-valued in ``[0, 1]``, no longer 0/1 spikes; it measures sensitivity of the trained function,
-not a realizable spike train.
+pixel range of ``digits``). On spike inputs :func:`fgsm` and :func:`pgd` are a *relaxation* (the result
+is real-valued in ``[0, 1]``); the spike threat model proper is a budget of flips, ``|x' - x|₁ ≤ flips``
+with ``x'`` 0/1: :func:`greedy_flips` (gradient-guided) and :func:`random_flips`.
+:func:`attack_surrogate` swaps the surrogate the gradient goes through (the forward is unchanged).
+The battery built from these, worst case per sample, is :func:`snnlib.measure.audit.audit`.
 
 The model is put in eval mode, its parameters' ``requires_grad`` is switched off for the attack and
 restored afterwards (as is its train/eval mode), and gradients are taken with ``torch.autograd.grad``
-w.r.t. the input only, so no parameter ever accumulates a ``.grad``. Every forward pass of the model
-starts from a cleared state.
+w.r.t. the input only, so no parameter ever accumulates a ``.grad``; a model whose output does not
+depend differentiably on the input gets a zero gradient. Every forward pass starts from a cleared state.
 
 :func:`robust_accuracy` is the accuracy on attacked inputs (ε = 0 gives the clean accuracy exactly);
 :func:`robustness_curve` and :func:`noise_curve` sweep ε or the noise level.
@@ -47,15 +51,18 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from snnlib.checks import check_int
+from snnlib.checks import check_fraction, check_int
 
 __all__ = [
     "NOISES", "ATTACKS", "gaussian_noise", "delete_spikes", "insert_spikes", "perturb", "noise_for_encoding",
-    "frozen", "fgsm", "pgd", "apply_attack", "robust_accuracy", "robustness_curve", "noisy_accuracy", "noise_curve",
+    "LOSSES", "FLIP_MODES", "frozen", "attack_surrogate", "attack_loss", "fgsm", "pgd", "square", "square_fraction",
+    "greedy_flips", "random_flips", "apply_attack", "robust_accuracy", "robustness_curve", "noisy_accuracy",
+    "noise_curve",
 ]
 
 NOISES = ("gaussian", "delete", "insert")
 ATTACKS = ("fgsm", "pgd")
+LOSSES = ("ce", "margin")
 DEFAULT_BOUNDS = (0.0, 1.0)
 
 
@@ -177,18 +184,67 @@ def frozen(model: nn.Module):
         model.train(was_training)
 
 
-def _loss_and_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice):
-    """Per-sample cross-entropy ``[N]`` at ``x`` and its gradient w.r.t. ``x`` (no parameter grads)."""
+@contextlib.contextmanager
+def attack_surrogate(model: nn.Module, surrogate: nn.Module | None):
+    """Swap the surrogate spike function of every :class:`~snnlib.model.neurons.VariantNode` of ``model``
+    for ``surrogate`` inside the block (``None``: keep the model's own); restored on exit, exceptions
+    included. The forward pass is unchanged (the surrogate shapes only the backward pass), so this
+    changes the attack's gradient, never the model's outputs."""
+    from snnlib.model.neurons import VariantNode  # torch-heavy import kept local to the attack
+
+    nodes = [m for m in model.modules() if isinstance(m, VariantNode)]
+    saved = [node.surrogate_function for node in nodes]
+    try:
+        if surrogate is not None:
+            for node in nodes:
+                node.surrogate_function = surrogate
+        yield model
+    finally:
+        for node, original in zip(nodes, saved):
+            node.surrogate_function = original
+
+
+def attack_loss(logits: torch.Tensor, y: torch.Tensor, loss: str = "ce") -> torch.Tensor:
+    """Per-sample loss ``[N]`` the attacker maximises (``loss`` in :data:`LOSSES`)::
+
+        ce:      L = -log softmax(z)_y
+        margin:  L = max_{j≠y} z_j - z_y        (Carlini-Wagner; > 0 exactly when the sample is misclassified,
+                                                 ties aside)
+    """
+    if loss == "ce":
+        return nn.functional.cross_entropy(logits, y, reduction="none")
+    if loss == "margin":
+        true = logits.gather(1, y[:, None])[:, 0]
+        other = logits.masked_fill(nn.functional.one_hot(y, logits.shape[1]).bool(), -math.inf).amax(1)
+        return other - true
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def _logits_and_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice, loss: str = "ce"):
+    """Logits ``[N, C]``, per-sample loss ``[N]`` at ``x`` and its gradient w.r.t. ``x`` (no parameter
+    grads). A model whose output does not depend differentiably on ``x`` (a step function) gets a zero
+    gradient, as the attacker would see it."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        loss = nn.functional.cross_entropy(model(x, readout), y, reduction="none")
-        (grad,) = torch.autograd.grad(loss.sum(), x)
-    return loss.detach(), grad
+        logits = model(x, readout)
+        value = attack_loss(logits, y, loss)
+        if value.requires_grad:
+            (grad,) = torch.autograd.grad(value.sum(), x, allow_unused=True)
+        else:
+            grad = None
+    grad = torch.zeros_like(x) if grad is None else grad
+    return logits.detach(), value.detach(), grad
+
+
+def _loss_and_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice, loss: str = "ce"):
+    """Per-sample loss ``[N]`` at ``x`` and its gradient w.r.t. ``x``."""
+    _, value, grad = _logits_and_grad(model, x, y, readout, loss)
+    return value, grad
 
 
 @torch.no_grad()
-def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice) -> torch.Tensor:
-    return nn.functional.cross_entropy(model(x, readout), y, reduction="none")
+def _loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice, loss: str = "ce") -> torch.Tensor:
+    return attack_loss(model(x, readout), y, loss)
 
 
 def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = slice(None), eps: float = 0.1,
@@ -208,14 +264,22 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = sl
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = slice(None), eps: float = 0.1,
         steps: int = 10, step_size: float | None = None, random_start: bool = False,
         seed: int | torch.Generator = 0, bounds: tuple[float, float] = DEFAULT_BOUNDS,
-        keep_best: bool = True) -> torch.Tensor:
+        keep_best: bool = True, restarts: int = 1, loss: str = "ce",
+        stop_when_fooled: bool = False) -> torch.Tensor:
     """PGD (L∞) on one batch ``x [T, B, F]``: ``steps`` signed-gradient steps of ``step_size``
-    (default ``2.5 ε / steps``), each projected onto the ε-ball around ``x`` and onto ``bounds``;
-    ``random_start`` draws a uniform start in the ball from ``seed``. ``ε = 0``: a copy of ``x``.
-    With ``keep_best`` each sample gets its highest-loss point among ``x`` and the iterates."""
+    (default ``2.5 ε / steps``) on ``loss`` (:data:`LOSSES`), each projected onto the ε-ball around ``x``
+    and onto ``bounds``. ``restarts`` runs: the first starts at ``x`` (or, with ``random_start``, at a
+    uniform draw in the ball), every later one at a uniform draw (from ``seed``). ``ε = 0``: a copy of ``x``.
+
+    With ``keep_best`` each sample gets its highest-loss point among ``x`` and all iterates of all
+    restarts (without it, the highest-loss final iterate). With ``stop_when_fooled`` a sample is frozen at
+    the first iterate the model misclassifies and is not attacked further (the attack for a robust
+    accuracy: it needs one error per sample, not the highest loss)."""
     eps = _check_level("eps", eps)
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = check_int("steps", steps)
+    restarts = check_int("restarts", restarts)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     alpha = 2.5 * eps / steps if step_size is None else step_size
     alpha = _check_level("step_size", alpha)
     bounds = _check_bounds(bounds)
@@ -226,26 +290,219 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = sli
         return x.clone()
     x0 = x.detach()
     lo, hi = torch.clamp(x0 - eps, min=bounds[0]), torch.clamp(x0 + eps, max=bounds[1])
+    project = lambda z, i: torch.max(torch.min(z, hi[:, i]), lo[:, i])  # noqa: E731
+    n = x0.shape[1]
     with frozen(model):
-        best, best_loss = x0, _loss(model, x0, y, readout) if keep_best else None
-        x_adv = x0
-        if random_start:
-            x_adv = torch.max(torch.min(x0 + eps * (2 * _rand(x0, generator) - 1), hi), lo)
-        for _ in range(steps):
-            loss, grad = _loss_and_grad(model, x_adv, y, readout)
-            if keep_best:
-                best, best_loss = _keep_higher(best, best_loss, x_adv, loss)
-            x_adv = torch.max(torch.min(x_adv + alpha * grad.sign(), hi), lo).detach()
-        if not keep_best:
-            return x_adv
-        best, _ = _keep_higher(best, best_loss, x_adv, _loss(model, x_adv, y, readout))
-    return best.clone() if best is x0 else best
+        best = x0.clone()
+        best_loss = _loss(model, x0, y, readout, loss) if keep_best else torch.full((n,), -math.inf, device=x.device)
+        fooled = torch.zeros(n, dtype=torch.bool, device=x.device)
+        for r in range(restarts):
+            noise = _rand(x0, generator) if (random_start or r > 0) else None  # drawn for all: seed-stable
+            idx = (~fooled).nonzero()[:, 0] if stop_when_fooled else torch.arange(n, device=x.device)
+            if len(idx) == 0:
+                break
+            x_adv = x0[:, idx] if noise is None else project(x0[:, idx] + eps * (2 * noise[:, idx] - 1), idx)
+            for k in range(steps + 1):
+                if k < steps:
+                    logits, value, grad = _logits_and_grad(model, x_adv, y[idx], readout, loss)
+                else:
+                    logits = _logits(model, x_adv, readout)
+                    value = attack_loss(logits, y[idx], loss)
+                if keep_best or k == steps:
+                    better = value > best_loss[idx]
+                    best[:, idx[better]] = x_adv[:, better]
+                    best_loss[idx[better]] = value[better]
+                if stop_when_fooled:
+                    hit = logits.argmax(1) != y[idx]
+                    if hit.any():
+                        best[:, idx[hit]] = x_adv[:, hit]
+                        best_loss[idx[hit]] = math.inf
+                        fooled[idx[hit]] = True
+                        keep = ~hit
+                        idx, x_adv = idx[keep], x_adv[:, keep]
+                        if k < steps:
+                            grad = grad[:, keep]
+                        if len(idx) == 0:
+                            break
+                if k < steps:
+                    x_adv = project(x_adv + alpha * grad.sign(), idx).detach()
+    return best
 
 
-def _keep_higher(best, best_loss, candidate, loss):
-    """Per sample (dim 1), the point of higher loss."""
-    better = loss > best_loss
-    return torch.where(better[None, :, None], candidate, best), torch.where(better, loss, best_loss)
+@torch.no_grad()
+def _logits(model: nn.Module, x: torch.Tensor, readout: slice) -> torch.Tensor:
+    return model(x, readout)
+
+
+# --- a gradient-free attack: Square (L∞) ----------------------------------------------------------
+def square_fraction(p_init: float, i: int, n_iters: int) -> float:
+    """The fraction of input entries the Square Attack changes at iteration ``i`` of ``n_iters``:
+    ``p_init`` halved at 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000 of 10 000 iterations
+    (the schedule of Andriushchenko et al. 2020, rescaled to the budget, as ART does)."""
+    it = int(i / max(n_iters, 1) * 10_000)
+    halvings = sum(it > edge for edge in (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000))
+    return p_init / 2 ** halvings
+
+
+def square(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = slice(None), eps: float = 0.1,
+           queries: int = 300, p_init: float = 0.8, seed: int | torch.Generator = 0,
+           bounds: tuple[float, float] = DEFAULT_BOUNDS) -> torch.Tensor:
+    r"""Square Attack (L∞, score-based, no gradient; Andriushchenko et al. 2020) on one batch ``x [T, B, F]``.
+
+    Each sample is read as a ``T × F`` image with one channel. It minimises the margin
+    ``m(x') = z_y - max_{j≠y} z_j`` (the sample is fooled when ``m < 0``) by random search::
+
+        x⁰ = x + ε s,   s ∈ {-1, +1}^F per sample and feature, constant over time (vertical stripes);
+                        kept only if m(x⁰) < m(x)
+        repeat: pick a window of ⌈h⌉ × ⌈w⌉ entries (h = T √p, w = F √p, p from :func:`square_fraction`)
+                at a uniform position, set δ = x' - x to ±ε on it (one sign per window), and keep
+                x'' = clip_[lo,hi](x + δ) if m(x'') < m(x')
+
+    Every candidate lies in the ε-ball ∩ ``bounds``. ``queries`` is the most forward passes per sample,
+    the clean input and the stripes included; a fooled sample stops querying. All draws come from
+    ``seed``, drawn for the whole batch each iteration, so a seed gives the same attack on any batch
+    composition of fooled samples. ``ε = 0``: a copy of ``x``."""
+    eps = _check_level("eps", eps)
+    queries = check_int("queries", queries, minimum=2)
+    p_init = check_fraction("p_init", p_init, open_low=True)
+    bounds = _check_bounds(bounds)
+    _check_xy(x, y)
+    _check_in_bounds(x, bounds)
+    generator = _generator(seed)
+    if eps == 0:
+        return x.clone()
+    x0 = x.detach()
+    n_steps, n, n_feat = x0.shape
+    lo, hi = torch.clamp(x0 - eps, min=bounds[0]), torch.clamp(x0 + eps, max=bounds[1])
+
+    def margin(z, i):
+        with torch.no_grad():
+            return -attack_loss(model(z, readout), y[i], "margin")
+
+    def draw(shape, high=None):
+        out = torch.randint(0, high, shape, generator=generator) if high else torch.rand(shape, generator=generator)
+        return out.to(x.device)
+
+    with frozen(model):
+        everyone = torch.arange(n, device=x.device)
+        best, best_m = x0.clone(), margin(x0, everyone)
+        stripes = eps * (2 * (draw((1, n, n_feat)) < 0.5).to(x0.dtype) - 1)
+        start = torch.max(torch.min(x0 + stripes, hi), lo)
+        m = margin(start, everyone)
+        better = m < best_m
+        best[:, better], best_m[better] = start[:, better], m[better]
+        t_grid = torch.arange(n_steps, device=x.device)[:, None, None]
+        f_grid = torch.arange(n_feat, device=x.device)[None, None, :]
+        for i in range(queries - 2):
+            p = square_fraction(p_init, i, queries - 2)
+            h = min(n_steps, max(1, round(n_steps * math.sqrt(p))))
+            w = min(n_feat, max(1, round(n_feat * math.sqrt(p))))
+            t0, f0 = draw((n,), n_steps - h + 1), draw((n,), n_feat - w + 1)
+            sign = 2 * (draw((n,)) < 0.5).to(x0.dtype) - 1
+            idx = (best_m >= 0).nonzero()[:, 0]
+            if len(idx) == 0:
+                break
+            ts, fs = t0[idx][None, :, None], f0[idx][None, :, None]
+            window = (t_grid >= ts) & (t_grid < ts + h) & (f_grid >= fs) & (f_grid < fs + w)  # [T, n_active, F]
+            current = best[:, idx]
+            clip = lambda z: torch.max(torch.min(z, hi[:, idx]), lo[:, idx])  # noqa: E731
+            candidate = clip(torch.where(window, x0[:, idx] + eps * sign[idx][None, :, None], current))
+            unchanged = ((candidate - current).abs() * window).amax(dim=(0, 2)) < 1e-7
+            if unchanged.any():  # the window already sits at this sign: take the other one
+                flipped = clip(torch.where(window, x0[:, idx] - eps * sign[idx][None, :, None], current))
+                candidate = torch.where(unchanged[None, :, None], flipped, candidate)
+            m = margin(candidate, idx)
+            better = m < best_m[idx]
+            best[:, idx[better]] = candidate[:, better]
+            best_m[idx[better]] = m[better]
+    return best
+
+
+# --- spike inputs: flips within a budget ----------------------------------------------------------
+def _check_flips(flips) -> int:
+    return check_int("flips", flips, minimum=0)
+
+
+def _as_rows(x: torch.Tensor) -> torch.Tensor:
+    """``[T, N, F] -> [N, T·F]`` (a view's copy), the layout in which flips are chosen per sample."""
+    return x.permute(1, 0, 2).reshape(x.shape[1], x.shape[0] * x.shape[2])
+
+
+def _from_rows(rows: torch.Tensor, shape) -> torch.Tensor:
+    n_steps, n, n_feat = shape
+    return rows.reshape(n, n_steps, n_feat).permute(1, 0, 2)
+
+
+def greedy_flips(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = slice(None), flips: int = 10,
+                 rounds: int = 20, loss: str = "ce", stop_when_fooled: bool = True) -> torch.Tensor:
+    r"""Gradient-guided spike flips on one batch of 0/1 spikes ``x [T, B, F]``, at most ``flips`` per sample.
+
+    Flipping entry ``i`` changes it by ``1 - 2 xᵢ``, so to first order the loss rises by
+    ``gᵢ (1 - 2 xᵢ)`` with ``g = ∇ₓ L`` through the surrogate. The budget is spent in ``rounds``
+    (at most ``flips``) rounds of ``k ≈ flips / rounds`` flips; each round recomputes ``g`` at the
+    current input and flips the ``k`` not-yet-flipped entries of largest *positive* predicted gain
+    (an entry is never flipped back, so ``|x' - x|₁`` counts the flips). With ``stop_when_fooled`` a
+    sample stops at the first misclassified input. The result stays a 0/1 spike train."""
+    flips = _check_flips(flips)
+    rounds = check_int("rounds", rounds)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    _check_xy(x, y)
+    _check_spikes(x)
+    if flips == 0:
+        return x.clone()
+    rounds = min(rounds, flips)
+    shape = x.shape
+    rows = _as_rows(x.detach()).clone()  # [N, T·F], the current input
+    touched = torch.zeros_like(rows, dtype=torch.bool)
+    active = torch.ones(len(y), dtype=torch.bool, device=x.device)
+    with frozen(model):
+        for r in range(rounds + 1):
+            idx = active.nonzero()[:, 0]
+            if len(idx) == 0:
+                break
+            xs = _from_rows(rows[idx], (shape[0], len(idx), shape[2]))
+            if r == rounds:  # the budget is spent: only check the last flips
+                if stop_when_fooled:
+                    active[idx[_logits(model, xs, readout).argmax(1) != y[idx]]] = False
+                break
+            logits, _, grad = _logits_and_grad(model, xs, y[idx], readout, loss)
+            if stop_when_fooled:
+                hit = logits.argmax(1) != y[idx]
+                active[idx[hit]] = False
+                idx, grad = idx[~hit], grad[:, ~hit]
+                if len(idx) == 0:
+                    break
+            k = flips * (r + 1) // rounds - flips * r // rounds
+            gain = _as_rows(grad) * (1 - 2 * rows[idx])
+            gain = gain.masked_fill(touched[idx] | (gain <= 0), -math.inf)
+            top, where = gain.topk(min(k, gain.shape[1]), dim=1)
+            chosen = torch.zeros_like(gain, dtype=torch.bool).scatter_(1, where, top > -math.inf)
+            rows[idx] = torch.where(chosen, 1 - rows[idx], rows[idx])
+            touched[idx] |= chosen
+    return _from_rows(rows, shape).contiguous()
+
+
+FLIP_MODES = ("any", "delete", "insert")
+
+
+def random_flips(x: torch.Tensor, flips: int, seed: int | torch.Generator = 0, mode: str = "any") -> torch.Tensor:
+    """Flip ``flips`` entries per sample of the 0/1 spikes ``x [T, N, F]``, drawn uniformly without
+    replacement among all entries (``mode="any"``), among the spikes (``"delete"``) or among the silent
+    entries (``"insert"``); fewer when a sample has fewer such entries. ``flips = 0``: a copy."""
+    flips = _check_flips(flips)
+    if mode not in FLIP_MODES:
+        raise ValueError(f"mode must be one of {FLIP_MODES}, got {mode!r}")
+    _check_spikes(x)
+    generator = _generator(seed)
+    if flips == 0:
+        return x.clone()
+    rows = _as_rows(x)
+    u = torch.rand(rows.shape, generator=generator, device=generator.device).to(x.device)
+    eligible = torch.ones_like(rows, dtype=torch.bool) if mode == "any" else (rows == (1 if mode == "delete" else 0))
+    top, where = u.masked_fill(~eligible, -1.0).topk(min(flips, rows.shape[1]), dim=1)
+    chosen = torch.zeros_like(eligible).scatter_(1, where, top >= 0)
+    return _from_rows(torch.where(chosen, 1 - rows, rows), x.shape).contiguous()
 
 
 def apply_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice, kind: str | Callable, eps: float,
