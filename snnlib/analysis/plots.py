@@ -1,6 +1,11 @@
 """Figures of the study (seaborn). Every plot draws from a table, never from a model, so a figure can be
 restyled without training anything. Summaries carry ``mean``, ``ci_low``, ``ci_high`` and ``n``
 (:func:`snnlib.analysis.stats.aggregate`); error bars are those 95% intervals over seeds.
+
+One variant has one colour in every figure of the book (:data:`VARIANT_COLORS`, :func:`variant_palette`):
+the Okabe-Ito colour-blind-safe palette, leaky variants in blues and green, non-leaky ones in warm colours,
+each recurrent variant a darker shade of its feed-forward twin (and drawn dashed in line plots), and the
+parameter-matched feed-forward control ``FF-wide`` in grey.
 """
 
 from __future__ import annotations
@@ -9,8 +14,52 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import to_hex, to_rgb
 
 sns.set_theme(context="notebook", style="whitegrid")
+
+_FEED_FORWARD = {"LIF": "#0072B2", "LIF-soft": "#56B4E9", "LIF-noreset": "#009E73",
+                 "IF": "#D55E00", "IF-soft": "#E69F00", "IF-noreset": "#CC79A7"}
+RECURRENT_SHADE = 0.55  # a recurrent twin's colour: its feed-forward colour times this (darker)
+
+
+def _darker(color: str, factor: float = RECURRENT_SHADE) -> str:
+    return to_hex(tuple(c * factor for c in to_rgb(color)))
+
+
+VARIANT_COLORS: dict[str, str] = {**_FEED_FORWARD, **{f"R{name}": _darker(c) for name, c in _FEED_FORWARD.items()},
+                                  "FF-wide": "#7F7F7F"}
+_OTHER_COLORS = ("#000000", "#F0E442", "#8C564B", "#BCBD22", "#17BECF")  # names outside the study, in turn
+
+VERDICT_STYLE: dict[str, tuple[str, str]] = {  # verdict -> (colour, marker): two cues, not colour alone
+    "supported": ("#009E73", "o"), "not supported": ("#D55E00", "X"), "negligible": ("#7F7F7F", "s"),
+    "inconclusive": ("#E69F00", "D"), "higher": ("#0072B2", "^"), "lower": ("#CC79A7", "v")}
+
+
+def is_recurrent(name) -> bool:
+    """Whether a variant name is a recurrent twin (``RLIF``, ``RIF-soft``, ...)."""
+    return isinstance(name, str) and name.startswith("R") and name[1:] in _FEED_FORWARD
+
+
+def variant_palette(names) -> dict:
+    """name -> colour for ``names``: :data:`VARIANT_COLORS` for the study's variants, other names (a
+    variant with a suffix such as ``"LIF λ=0.9"`` takes its base's colour) get further colours in turn."""
+    palette, extra = {}, 0
+    for name in dict.fromkeys(names):
+        base = str(name).split()[0] if isinstance(name, str) and name.split() else name
+        if name in VARIANT_COLORS or base in VARIANT_COLORS:
+            palette[name] = VARIANT_COLORS.get(name, VARIANT_COLORS.get(base))
+        else:
+            palette[name] = _OTHER_COLORS[extra % len(_OTHER_COLORS)]
+            extra += 1
+    return palette
+
+
+def _palette(hue: str | None, levels) -> dict:
+    """The variant colours when ``hue`` is the variant, else seaborn's colour-blind palette in order."""
+    if hue == "variant":
+        return variant_palette(levels)
+    return dict(zip(levels, sns.color_palette("colorblind", n_colors=max(len(levels), 1))))
 
 
 def _errorbars(ax, summary: pd.DataFrame, x: str, hue: str | None, order, hue_order, dodge: float):
@@ -26,12 +75,21 @@ def _errorbars(ax, summary: pd.DataFrame, x: str, hue: str | None, order, hue_or
 
 def variant_bars(summary: pd.DataFrame, x: str = "variant", hue: str | None = "task", ylabel: str = "",
                  title: str = "", order=None, ax=None, chance: dict | float | None = None):
-    """Bars of ``mean`` per ``x`` (and ``hue``) with 95% intervals; ``chance`` draws a dashed line."""
+    """Bars of ``mean`` per ``x`` (and ``hue``) with 95% intervals; ``chance`` draws a dashed line.
+
+    Bars of a variant have its colour (:data:`VARIANT_COLORS`): with ``x="variant"`` each bar is coloured
+    by its variant and the ``hue`` levels are told apart by hatching (legend in grey); with
+    ``hue="variant"`` the hue colours are the variant colours.
+    """
     order = list(dict.fromkeys(order or summary[x]))
     hue_order = list(dict.fromkeys(summary[hue])) if hue else None
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6, 0.6 * len(order) * (len(hue_order) if hue else 1) ** 0.5 + 3), 3.6))
-    sns.barplot(summary, x=x, y="mean", hue=hue, order=order, hue_order=hue_order, errorbar=None, ax=ax)
+    by_variant = x == "variant" and hue != "variant"
+    palette = _palette(hue, hue_order) if hue and not by_variant else None
+    sns.barplot(summary, x=x, y="mean", hue=hue, order=order, hue_order=hue_order, errorbar=None, ax=ax,
+                palette=palette, **({"color": "0.6"} if by_variant and not hue else {}))
+    handles = _colour_bars_by_variant(ax, order, hue_order) if by_variant else None
     _errorbars(ax, summary, x, hue, order, hue_order, dodge=0.8 - 0.8 / (len(hue_order) if hue else 1))
     if isinstance(chance, (int, float)):
         ax.axhline(chance, ls="--", c="grey", lw=1, label="chance")
@@ -40,27 +98,92 @@ def variant_bars(summary: pd.DataFrame, x: str = "variant", hue: str | None = "t
     for label in ax.get_xticklabels():
         label.set_horizontalalignment("right")
     if hue or chance is not None:
-        ax.legend(frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
+        if handles is not None:
+            handles += [h for h, label in zip(*ax.get_legend_handles_labels()) if label == "chance"]
+        ax.legend(handles=handles, frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
     return ax
+
+
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo")
+
+
+def _colour_bars_by_variant(ax, order, hue_order) -> list:
+    """Recolour seaborn's bars: colour = the bar's variant (its x position), hatch = its hue level.
+    Returns the legend handles of the hue levels (grey, hatched)."""
+    colors = variant_palette(order)
+    levels = hue_order or [None]
+    for j, container in enumerate(ax.containers[:len(levels)]):
+        for i, patch in enumerate(container.patches):
+            patch.set_facecolor(colors[order[i]])
+            patch.set_edgecolor("white")
+            patch.set_hatch(HATCHES[j % len(HATCHES)])
+    return [plt.Rectangle((0, 0), 1, 1, facecolor="0.6", edgecolor="white", hatch=HATCHES[j % len(HATCHES)],
+                          label=str(level)) for j, level in enumerate(hue_order or [])]
 
 
 def line_ci(summary: pd.DataFrame, x: str, hue: str | None = None, xlabel: str = "", ylabel: str = "",
             title: str = "", ax=None, chance: float | None = None, hue_order=None):
-    """Mean along a swept ``x`` with a shaded 95% interval per ``hue`` level (in ``hue_order`` if given)."""
+    """Mean along a swept ``x`` with a shaded 95% interval per ``hue`` level (in ``hue_order`` if given).
+
+    With ``hue="variant"`` each line has its variant's colour and recurrent variants are dashed.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.8))
     levels = (list(hue_order) if hue_order is not None else list(dict.fromkeys(summary[hue]))) if hue else [None]
-    palette = dict(zip(levels, sns.color_palette(n_colors=len(levels))))
-    for level in levels:
-        part = (summary if level is None else summary[summary[hue] == level]).sort_values(x)
-        ax.plot(part[x], part["mean"], marker="o", ms=4, color=palette[level], label=level)
-        ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=palette[level], alpha=0.2, lw=0)
+    _lines(ax, summary, x, hue, levels, _palette(hue, levels) if hue else {None: "C0"})
     if chance is not None:
         ax.axhline(chance, ls="--", c="grey", lw=1, label="chance")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if hue or chance is not None:
         ax.legend(frameon=False, fontsize="small", title=hue, bbox_to_anchor=(1.01, 1), loc="upper left")
     return ax
+
+
+def _lines(ax, summary: pd.DataFrame, x: str, hue: str | None, levels, palette: dict) -> None:
+    for level in levels:
+        part = (summary if level is None else summary[summary[hue] == level]).sort_values(x)
+        if part.empty:
+            continue
+        dashed = hue == "variant" and is_recurrent(level)
+        ax.plot(part[x], part["mean"], marker="o", ms=4, color=palette[level], ls="--" if dashed else "-",
+                label=level)
+        ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=palette[level], alpha=0.2, lw=0)
+
+
+def facet_lines(summary: pd.DataFrame, x: str, col: str, hue: str | None = "variant", col_wrap: int = 2,
+                xlabel: str = "", ylabel: str = "", title: str = "", col_order=None, hue_order=None,
+                chance: float | None = None, sharey: bool = True, height: float = 2.6, aspect: float = 1.5):
+    """:func:`line_ci` in one panel per ``col`` level, at most ``col_wrap`` panels a row (legible at page width).
+
+    Returns the seaborn ``FacetGrid``; the legend (the ``hue`` levels, variant colours when ``hue`` is
+    ``"variant"``) sits below the panels.
+    """
+    if not isinstance(col_wrap, int) or isinstance(col_wrap, bool) or col_wrap < 1:
+        raise ValueError(f"col_wrap must be an integer >= 1, got {col_wrap!r}")
+    for name in (x, col, hue):
+        if name is not None and name not in summary.columns:
+            raise ValueError(f"summary has no column {name!r}; its columns are: {', '.join(summary.columns)}")
+    col_order = list(col_order) if col_order is not None else list(dict.fromkeys(summary[col]))
+    levels = (list(hue_order) if hue_order is not None else list(dict.fromkeys(summary[hue]))) if hue else [None]
+    palette = _palette(hue, levels) if hue else {None: "C0"}
+    grid = sns.FacetGrid(summary, col=col, col_order=col_order, col_wrap=min(col_wrap, len(col_order)),
+                         height=height, aspect=aspect, sharey=sharey, sharex=True)
+    for name, ax in zip(col_order, grid.axes.flat):
+        _lines(ax, summary[summary[col] == name], x, hue, levels, palette)
+        if chance is not None:
+            ax.axhline(chance, ls="--", c="grey", lw=1, label="chance")
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels(xlabel or x, ylabel)
+    if title:
+        grid.figure.suptitle(title, y=1.02)
+    handles, labels = {}, []
+    for ax in grid.axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if hue or chance is not None:
+        grid.figure.legend(list(handles.values()), list(handles), loc="upper center", frameon=False,
+                           ncol=min(len(handles), 6), fontsize="small", bbox_to_anchor=(0.5, 0.0))
+    return grid
 
 
 def heatmap(summary: pd.DataFrame, index: str, columns: str, value: str = "mean", fmt: str = ".2f",
@@ -76,17 +199,18 @@ def heatmap(summary: pd.DataFrame, index: str, columns: str, value: str = "mean"
 
 
 def membrane_traces(traces: pd.DataFrame, neuron: int = 0, threshold: float = 1.0, col_wrap: int = 4):
-    """Membrane ``V[t]`` of one neuron per variant, spikes marked, the input current in grey."""
+    """Membrane ``V[t]`` of one neuron per variant (in its colour), spikes marked, the input current in grey."""
     one = traces[traces["neuron"] == neuron]
+    colors = variant_palette(one["variant"])
     grid = sns.FacetGrid(one, col="variant", col_wrap=col_wrap, height=1.9, aspect=1.5, sharey=False)
 
     def panel(data, **_):
         ax = plt.gca()
         ax.plot(data["t"], data["current"], color="0.7", lw=1, label="input current I[t]")
-        ax.plot(data["t"], data["v"], color="C0", lw=1.3, label="membrane V[t]")
-        ax.axhline(threshold, ls="--", c="C3", lw=0.8, label="threshold θ")
+        ax.plot(data["t"], data["v"], color=colors[data["variant"].iloc[0]], lw=1.3, label="membrane V[t]")
+        ax.axhline(threshold, ls="--", c="k", lw=0.8, label="threshold θ")
         spikes = data[data["spike"] == 1]
-        ax.plot(spikes["t"], np.full(len(spikes), threshold), "v", color="C3", ms=4, label="spike")
+        ax.plot(spikes["t"], np.full(len(spikes), threshold), "v", color="k", ms=4, label="spike")
 
     grid.map_dataframe(panel)
     grid.set_titles("{col_name}")
@@ -97,12 +221,106 @@ def membrane_traces(traces: pd.DataFrame, neuron: int = 0, threshold: float = 1.
 
 
 def rasters(traces: pd.DataFrame, col_wrap: int = 4):
-    """Spike raster (neuron x time) per variant."""
+    """Spike raster (neuron x time) per variant, in the variant's colour."""
     spikes = traces[traces["spike"] == 1]
+    colors = variant_palette(traces["variant"])
     grid = sns.FacetGrid(spikes, col="variant", col_wrap=col_wrap, height=1.7, aspect=1.6,
                          col_order=list(dict.fromkeys(traces["variant"])))
-    grid.map_dataframe(lambda data, **_: plt.gca().scatter(data["t"], data["neuron"], marker="|", s=25, c="k"))
+    grid.map_dataframe(lambda data, **_: plt.gca().scatter(data["t"], data["neuron"], marker="|", s=25,
+                                                           color=colors[data["variant"].iloc[0]]))
     grid.set_titles("{col_name}")
     grid.set_axis_labels("time step t", "neuron")
     grid.set(xlim=(-1, traces["t"].max() + 1))
     return grid
+
+
+# --- forest plot of the claims' effects -----------------------------------------------------------------
+FOREST_COLUMNS = ("claim", "effect", "estimate", "ci_low", "ci_high", "sesoi", "verdict")
+
+
+def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool | None = None, title: str | None = None,
+                ax=None):
+    r"""One row per effect, grouped by claim: the estimate (a dot) with its 95% interval, over a shaded band
+    :math:`[-\mathrm{SESOI}, +\mathrm{SESOI}]` (the smallest effect size of interest), coloured and marked by
+    verdict (:data:`VERDICT_STYLE`).
+
+    Scale. Effects sharing one unit are drawn as measured (x axis "effect (unit)"); otherwise each row is
+    divided by its own SESOI, :math:`(\hat e, l, h) / \mathrm{SESOI}`, so the band is :math:`[-1, 1]` on every
+    row and one axis fits all (x axis "effect in units of its SESOI").
+
+    Args:
+        effects: columns ``claim, effect, estimate, ci_low, ci_high, sesoi, verdict``, optionally ``unit``
+            (per row) and ``n_seeds`` (the title says how many seeds).
+        unit: the unit shared by every effect (overrides the ``unit`` column).
+        normalise: ``True`` divides by SESOI, ``False`` draws as measured; default: divide unless one unit
+            is shared (given, or a ``unit`` column with one value).
+        title: default "effects of the claims (n = N seeds)" when ``n_seeds`` is given.
+    """
+    missing = [c for c in FOREST_COLUMNS if c not in effects.columns]
+    if missing:
+        raise ValueError(f"effects needs the columns {', '.join(FOREST_COLUMNS)}; missing: {', '.join(missing)}")
+    if effects.empty:
+        raise ValueError("effects has no rows: nothing to plot")
+    frame = effects.reset_index(drop=True)
+    if unit is None and "unit" in frame.columns and frame["unit"].nunique(dropna=False) == 1:
+        unit = frame["unit"].iloc[0]
+    if normalise is None:
+        normalise = unit is None
+    if not isinstance(normalise, bool):
+        raise ValueError(f"normalise must be True, False or None, got {normalise!r}")
+    sesoi = frame["sesoi"].astype(float)
+    if normalise:
+        bad = frame.loc[~(sesoi > 0), "effect"].tolist()
+        if bad:
+            raise ValueError(f"sesoi must be a number > 0 on every row to normalise by it; it is not for: "
+                             f"{', '.join(map(str, bad))}")
+        scale = sesoi
+    else:
+        scale = pd.Series(1.0, index=frame.index)
+    estimate, low, high = (frame[c].astype(float) / scale for c in ("estimate", "ci_low", "ci_high"))
+    band = sesoi / scale
+
+    # rows from the top: a heading row per claim, then its effects
+    labels, heading_rows, rows = [], [], {}
+    for claim, group in frame.groupby("claim", sort=False):
+        heading_rows.append(len(labels))
+        labels.append(str(claim))
+        for i in group.index:
+            rows[i] = len(labels)
+            labels.append(f"  {group.at[i, 'effect']}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.8 + 0.32 * len(labels)))
+    y = {i: -r for i, r in rows.items()}
+    shade = False
+    for k, start in enumerate(heading_rows):  # a light band behind every other claim
+        stop = heading_rows[k + 1] if k + 1 < len(heading_rows) else len(labels)
+        if shade:
+            ax.axhspan(-stop + 0.5, -start + 0.5, color="0.94", zorder=0, lw=0)
+        shade = not shade
+    for i in frame.index:
+        if np.isfinite(band[i]) and band[i] > 0:
+            ax.fill_betweenx([y[i] - 0.35, y[i] + 0.35], -band[i], band[i], color="0.82", lw=0, zorder=1)
+    ax.axvline(0, color="0.3", lw=0.8, zorder=1)
+    seen = set()
+    for i in frame.index:
+        verdict = str(frame.at[i, "verdict"])
+        color, marker = VERDICT_STYLE.get(verdict, ("#000000", "P"))
+        ax.plot([low[i], high[i]], [y[i], y[i]], color=color, lw=1.8, zorder=2)
+        ax.plot(estimate[i], y[i], marker=marker, color=color, ms=7, ls="none", zorder=3,
+                label=verdict if verdict not in seen else "_nolegend_")
+        seen.add(verdict)
+    ax.set_yticks([-r for r in range(len(labels))], labels)
+    for r in heading_rows:
+        ax.get_yticklabels()[r].set_fontweight("bold")
+    ax.set_ylim(-len(labels) + 0.5, 0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("effect in units of its SESOI (shaded: ±SESOI)" if normalise else
+                  f"effect ({unit})  (shaded: ±SESOI)" if unit else "effect (shaded: ±SESOI)")
+    if title is None and "n_seeds" in frame.columns:
+        seeds = sorted(set(frame["n_seeds"].dropna().astype(int)))
+        title = (f"effects of the claims (n = {seeds[0]} seeds)" if len(seeds) == 1 else
+                 f"effects of the claims (n = {seeds[0]}–{seeds[-1]} seeds)") if seeds else None
+    if title:
+        ax.set_title(title)
+    ax.legend(title="verdict", frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
