@@ -160,6 +160,11 @@ def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str
     return cfg, {"profile": profile, **given}
 
 
+def runs_experiments() -> tuple[str, ...]:
+    """The experiments that train their own runs (the others summarise)."""
+    return ("01_dynamics_and_baseline", "02_leakage", "03_reset", "04_recurrence")
+
+
 def cmd_run(args) -> int:
     pairs = list(args.parameters or [])
     if args.scheduler is not None:
@@ -185,8 +190,13 @@ def cmd_run(args) -> int:
     print(f"{args.experiment} ({shown})", file=sys.stderr, flush=True)
     os.environ["SNNLIB_PROGRESS"] = "1" if args.progress else "0"
     try:
+        from traitlets.config import Config
+
+        # IPC transport: the kernel then has no TCP port to warn about; its shutdown chatter is silenced
         papermill.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=False,
-                                   log_output=args.log_output, kernel_name=args.kernel, cwd=str(source.parent))
+                                   log_output=args.log_output, kernel_name=args.kernel, cwd=str(source.parent),
+                                   config=Config({"KernelManager": {"transport": "ipc"}}),
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except BaseException as error:
         kept = tmp.exists()
         if kept:
@@ -201,7 +211,8 @@ def cmd_run(args) -> int:
         return EXIT_FAILED
     from snnlib.study.render import clean_executed
 
-    clean_executed(tmp, cfg.profile, getattr(cfg, "seeds", None), cfg.non_default())
+    clean_executed(tmp, cfg.profile, getattr(cfg, "seeds", None) if args.experiment in runs_experiments() else None,
+                   cfg.non_default(), experiment=args.experiment)
     os.replace(tmp, target)
     if failed.exists():
         failed.unlink()

@@ -139,8 +139,17 @@ def with_labels(records: pd.DataFrame) -> pd.DataFrame:
 
 # --- effect rows -----------------------------------------------------------------------------------------
 
+def estimable(compute):
+    """``compute()`` (per-seed values), or ``None`` when fewer than 2 seeds have them (e.g. every run at chance)."""
+    try:
+        return compute()
+    except ValueError:
+        return None
+
+
 def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", **extra):
     sesoi, reason = SESOI[kind]
+    values = estimable(values) if callable(values) else values
     return dict(claim=claim, arm=arm, effect=effect, task=task, decay=decay, contrast=contrast,
                 values=values, sesoi=extra.pop("sesoi", sesoi), sesoi_reason=extra.pop("sesoi_reason", reason),
                 expected=expected, unit=kind, figure=figure, **extra)
@@ -156,12 +165,12 @@ def c1_effects(leakage: pd.DataFrame) -> list[dict]:
     recall = leakage[leakage["task"] == "delayed-recall"].assign(delay=lambda d: d["task_params.delay"].astype(int))
     longest = recall["delay"].max()
     at = recall[recall["delay"] == longest]
-    rows.append(_row("C1", "memory", f"ρ(λ, accuracy) at delay {longest}", stats.per_seed_trend(at, "decay", "test_accuracy"),
+    rows.append(_row("C1", "memory", f"ρ(λ, accuracy) at delay {longest}", lambda: stats.per_seed_trend(at, "decay", "test_accuracy"),
                      "rho", +1, task="delayed-recall", contrast="trend along λ", figure="memory-heatmap"))
     scored = robustness_scores(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0])
     for task, part in scored.groupby("task", sort=False):
         threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radius (input scales)"
-        values = stats.per_seed_trend(part, "decay", "robustness")
+        values = estimable(lambda: stats.per_seed_trend(part, "decay", "robustness"))
         rows.append(_row("C1", "robustness", f"ρ(λ, robustness) at {threat} {part['radius'].iloc[0]:g}", values,
                          "rho", -1, task=task, contrast="trend along λ", figure="leakage-robustness",
                          n_excluded=int(part["robustness"].isna().sum())))
@@ -185,7 +194,7 @@ def c2_effects(reset: pd.DataFrame) -> list[dict]:
             continue
         arch = "recurrent" if recurrent else "feed-forward"
         condition = "trained on streams" if trained else "trained on samples"
-        values = _pairs(part, hard, none, "drop")
+        values = estimable(lambda: _pairs(part, hard, none, "drop"))
         name = ("R" if recurrent else "") + ("IF" if lam >= 1 else "LIF")
         rows.append(_row("C2", condition, f"drop, {name}-noreset − {name}", values, "accuracy", +1,
                          task=part["task"].iloc[0], decay=lam, contrast=f"{arch}, {condition}",
@@ -204,11 +213,11 @@ def c3_effects(reset: pd.DataFrame) -> list[dict]:
         if not hard.any() or not none.any():
             continue
         name = "IF" if lam >= 1 else "LIF"
-        accuracy = _pairs(part, none, hard, "test_accuracy")  # hard - none: > -2 points = matched
+        accuracy = estimable(lambda: _pairs(part, none, hard, "test_accuracy"))  # hard - none: > -2 points = matched
         rows.append(_row("C3", "SynOps", f"hidden SynOps, ({name}-noreset − {name}) / {name}",
-                         _pairs(part, hard, none, "hidden_synops", ratio=True), "synops", +1, task=task,
+                         lambda: _pairs(part, hard, none, "hidden_synops", ratio=True), "synops", +1, task=task,
                          decay=lam, contrast="relative difference", figure="efficiency-frontier",
-                         accuracy_diff=float(accuracy.mean())))
+                         accuracy_diff=float(accuracy.mean()) if accuracy is not None else math.nan))
     return rows
 
 
@@ -229,17 +238,14 @@ def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
                 rows.append(_row("C4", arm, f"accuracy, R{name} − {name}" + ("-wide" if control == "FF-wide" else ""),
-                                 _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task, decay=lam,
+                                 lambda: _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task, decay=lam,
                                  contrast=f"recurrent vs {control}", figure="recurrence-accuracy"))
     if not scored.empty:
         for (task, lam, leak), part in scored.groupby(["task", "decay", "leak"], sort=False):
             rec, ff = part["arch"] == "R", part["arch"] == "FF"
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
-                try:
-                    values = _pairs(part, ff, rec, "robustness")
-                except ValueError:  # fewer than 2 seeds with both networks above chance
-                    continue
+                values = estimable(lambda: _pairs(part, ff, rec, "robustness"))
                 rows.append(_row("C4", "robustness", f"robustness, R{name} − {name}", values, "robustness", -1,
                                  task=task, decay=lam, contrast="recurrent vs FF", figure="recurrence-audit",
                                  n_excluded=int(part["robustness"].isna().sum())))
@@ -252,7 +258,7 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
     recall = leakage[leakage["task"] == "delayed-recall"]
     trained_at = recall[recall["generalization"].notna()]
     if not trained_at.empty:
-        rows.append(_row("G", "leakage", "ρ(λ, train − test gap)", stats.per_seed_trend(trained_at, "decay", "gap"),
+        rows.append(_row("G", "leakage", "ρ(λ, train − test gap)", lambda: stats.per_seed_trend(trained_at, "decay", "gap"),
                          "rho", 0, task="delayed-recall", contrast="trend along λ", figure="generalization"))
         own = int(trained_at["task_params.delay"].iloc[0])
         long = []
@@ -264,7 +270,7 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
         long = pd.DataFrame(long)
         for side, part in (long.groupby("side") if not long.empty else []):
             rows.append(_row("G", "leakage", f"ρ(λ, accuracy at {side} delays than trained)",
-                             stats.per_seed_trend(part, "decay", "accuracy"), "rho", 0, task="delayed-recall",
+                             lambda: stats.per_seed_trend(part, "decay", "accuracy"), "rho", 0, task="delayed-recall",
                              contrast="trend along λ", figure="generalization"))
     df = with_labels(reset)
     df = df[(df["rate_reg"] == 0) & (df["train_stream"] == 0) & (~df["recurrent"])]
@@ -272,7 +278,7 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
         hard, none = part["reset"] == "hard", part["reset"] == "none"
         if hard.any() and none.any():
             name = "IF" if lam >= 1 else "LIF"
-            rows.append(_row("G", "reset", f"gap, {name}-noreset − {name}", _pairs(part, hard, none, "gap"), "accuracy",
+            rows.append(_row("G", "reset", f"gap, {name}-noreset − {name}", lambda: _pairs(part, hard, none, "gap"), "accuracy",
                              0, task=task, decay=lam, contrast="no reset vs hard", figure="generalization"))
     df = with_labels(recurrence)
     if "task_params.gap" in df:
@@ -281,7 +287,7 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
         rec, ff = part["arch"] == "R", part["arch"] == "FF"
         if rec.any() and ff.any():
             name = "LIF" if leak else "IF"
-            rows.append(_row("G", "recurrence", f"gap, R{name} − {name}", _pairs(part, ff, rec, "gap"), "accuracy", 0,
+            rows.append(_row("G", "recurrence", f"gap, R{name} − {name}", lambda: _pairs(part, ff, rec, "gap"), "accuracy", 0,
                              task=task, decay=lam, contrast="recurrent vs FF", figure="generalization"))
     return rows
 
@@ -296,8 +302,18 @@ def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame
 
 
 def judge(rows: pd.DataFrame) -> pd.DataFrame:
-    """:func:`snnlib.analysis.stats.adjust` over the whole family, then the matched-accuracy rule of C3."""
-    judged = stats.adjust(rows.reset_index(drop=True))
+    """:func:`snnlib.analysis.stats.adjust` over the whole family, then the matched-accuracy rule of C3.
+
+    Rows without per-seed values (fewer than 2 seeds had any, e.g. every run at chance) are not part of
+    the family: they are listed with NaN statistics, verdict *inconclusive* and a note saying why."""
+    rows = rows.reset_index(drop=True)
+    missing = rows["values"].map(lambda v: v is None)
+    judged = stats.adjust(rows[~missing]) if (~missing).any() else rows.iloc[:0].copy()
+    if missing.any():
+        empty = rows[missing].assign(estimate=math.nan, n_seeds=0, p=math.nan, p_adjusted=math.nan, level=math.nan,
+                                     ci_low=math.nan, ci_high=math.nan, ci95_low=math.nan, ci95_high=math.nan,
+                                     verdict="inconclusive")
+        judged = pd.concat([judged, empty]).sort_index()
     judged["note"] = ""
     if "accuracy_diff" in judged:
         unmatched = (judged["claim"] == "C3") & (judged["accuracy_diff"] < -MATCHED_ACCURACY)
@@ -307,6 +323,7 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
         excluded = judged["n_excluded"].fillna(0) > 0
         judged.loc[excluded, "note"] = [f"{int(n)} run(s) at chance have no robustness value"
                                         for n in judged.loc[excluded, "n_excluded"]]
+    judged.loc[missing.to_numpy(), "note"] = "not estimable: fewer than 2 seeds with a value (runs at chance)"
     return judged
 
 

@@ -380,7 +380,7 @@ class Reproducibility(BaseModel):
 
 COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1, scheduler=None),
-    "quick": dict(seeds=10, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=1, scheduler=None),
+    "quick": dict(seeds=12, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=1, scheduler=None),
     "full": dict(seeds=20, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1, scheduler=None),
 }
 

@@ -225,8 +225,8 @@ def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Execut
     if todo:
         from snnlib.study.progress import terminal_bar
 
-        bar = terminal_bar(total=len(planned), desc=desc, initial=len(planned) - len(todo), disable=not progress)
-        bar.set_postfix(reused=len(planned) - len(todo), retrain_stale=0 if reuse_stale else stale)
+        bar = terminal_bar(total=len(planned), desc=desc, initial=len(planned) - len(todo), disable=not progress,
+                           postfix=dict(reused=len(planned) - len(todo), stale_retrained=0 if reuse_stale else stale))
         client = None
         try:
             work = groups(todo, group_size)
