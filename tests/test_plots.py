@@ -37,8 +37,11 @@ def test_every_variant_and_the_wide_control_have_their_own_fixed_colour():
 
 
 def test_palette_for_other_names_is_deterministic():
-    assert plots.variant_palette(["LIF", "LIF λ=0.9", "mystery"]) == {
-        "LIF": "#0072B2", "LIF λ=0.9": "#0072B2", "mystery": "#000000"}
+    palette = plots.variant_palette(["LIF λ=0.5", "LIF λ=0.9", "mystery", "LIF-wide λ=0.5"])
+    assert palette["LIF λ=0.5"] == "#0072B2" and palette["mystery"] == "#000000"
+    assert palette["LIF λ=0.9"] == plots._lighter("#0072B2", 0.25)  # one hue per variant, lighter per level
+    assert palette["LIF-wide λ=0.5"] == plots.VARIANT_COLORS["FF-wide"]
+    assert plots.variant_palette(["LIF λ=0.5", "LIF λ=0.9", "mystery", "LIF-wide λ=0.5"]) == palette
 
 
 def test_bars_by_variant_take_the_variant_colour_and_hatch_the_task():

@@ -41,23 +41,41 @@ def is_recurrent(name) -> bool:
     return isinstance(name, str) and name.startswith("R") and name[1:] in _FEED_FORWARD
 
 
+def _lighter(color: str, amount: float) -> str:
+    return to_hex(tuple(c + (1 - c) * amount for c in to_rgb(color)))
+
+
+def _base(name) -> str | None:
+    """The variant a label names: ``"LIF λ=0.9"`` -> ``"LIF"``, ``"LIF-wide λ=0.5"`` -> ``"FF-wide"``."""
+    if not isinstance(name, str) or not name.split():
+        return None
+    first = name.split()[0]
+    return "FF-wide" if first.endswith("-wide") else first
+
+
 def variant_palette(names) -> dict:
-    """name -> colour for ``names``: :data:`VARIANT_COLORS` for the study's variants, other names (a
-    variant with a suffix such as ``"LIF λ=0.9"`` takes its base's colour) get further colours in turn."""
-    palette, extra = {}, 0
+    """name -> colour for ``names``: :data:`VARIANT_COLORS` for the study's variants; a variant with a
+    suffix such as ``"LIF λ=0.9"`` takes its base's colour, lightened for the second, third... label of
+    the same base (so λ levels of one variant stay one hue); other names get further colours in turn."""
+    palette, extra, seen = {}, 0, {}
     for name in dict.fromkeys(names):
-        base = str(name).split()[0] if isinstance(name, str) and name.split() else name
-        if name in VARIANT_COLORS or base in VARIANT_COLORS:
-            palette[name] = VARIANT_COLORS.get(name, VARIANT_COLORS.get(base))
+        base = name if name in VARIANT_COLORS else _base(name)
+        if base in VARIANT_COLORS:
+            k = seen[base] = seen.get(base, -1) + 1
+            palette[name] = VARIANT_COLORS[base] if k == 0 else _lighter(VARIANT_COLORS[base], min(0.25 * k, 0.6))
         else:
             palette[name] = _OTHER_COLORS[extra % len(_OTHER_COLORS)]
             extra += 1
     return palette
 
 
+def _is_variant_labels(levels) -> bool:
+    return bool(levels) and all((lv in VARIANT_COLORS) or (_base(lv) in VARIANT_COLORS) for lv in levels)
+
+
 def _palette(hue: str | None, levels) -> dict:
-    """The variant colours when ``hue`` is the variant, else seaborn's colour-blind palette in order."""
-    if hue == "variant":
+    """The variant colours when the ``hue`` levels name variants, else seaborn's colour-blind palette."""
+    if hue == "variant" or _is_variant_labels(levels):
         return variant_palette(levels)
     return dict(zip(levels, sns.color_palette("colorblind", n_colors=max(len(levels), 1))))
 
@@ -144,7 +162,7 @@ def _lines(ax, summary: pd.DataFrame, x: str, hue: str | None, levels, palette: 
         part = (summary if level is None else summary[summary[hue] == level]).sort_values(x)
         if part.empty:
             continue
-        dashed = hue == "variant" and is_recurrent(level)
+        dashed = is_recurrent(_base(level))
         ax.plot(part[x], part["mean"], marker="o", ms=4, color=palette[level], ls="--" if dashed else "-",
                 label=level)
         ax.fill_between(part[x], part["ci_low"], part["ci_high"], color=palette[level], alpha=0.2, lw=0)
@@ -324,3 +342,51 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
         ax.set_title(title)
     ax.legend(title="verdict", frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
     return ax
+
+
+def facet_bars(summary: pd.DataFrame, x: str, col: str, col_wrap: int = 2, ylabel: str = "", order=None,
+               height: float = 2.8, aspect: float = 1.5):
+    """Bars of ``mean`` per ``x`` level with their 95% intervals, one panel per ``col`` level, wrapping;
+    bars coloured by variant when the ``x`` levels name variants."""
+    order = list(order) if order is not None else list(dict.fromkeys(summary[x]))
+    palette = _palette(x, order)
+    cols = list(dict.fromkeys(summary[col]))
+    grid = sns.FacetGrid(summary, col=col, col_order=cols, col_wrap=min(col_wrap, len(cols)), height=height,
+                         aspect=aspect, sharey=True)
+    for name, ax in zip(cols, grid.axes.flat):
+        part = summary[summary[col] == name].set_index(x).reindex(order).dropna(subset=["mean"])
+        positions = np.arange(len(part))
+        ax.bar(positions, part["mean"], color=[palette[i] for i in part.index])
+        ax.errorbar(positions, part["mean"], yerr=[part["mean"] - part["ci_low"], part["ci_high"] - part["mean"]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=2)
+        ax.set_xticks(positions, part.index, rotation=45, ha="right")
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("", ylabel)
+    return grid
+
+
+def frontier(points: pd.DataFrame, x: str, y: str, col: str, hue: str, col_wrap: int = 2, xlabel: str = "",
+             ylabel: str = "", height: float = 2.8, aspect: float = 1.5):
+    """One line per ``hue`` level through its points (e.g. SynOps against accuracy along a regularisation
+    sweep), one panel per ``col`` level: the efficiency frontier of each variant."""
+    levels = list(dict.fromkeys(points[hue]))
+    palette = _palette(hue, levels)
+    cols = list(dict.fromkeys(points[col]))
+    grid = sns.FacetGrid(points, col=col, col_order=cols, col_wrap=min(col_wrap, len(cols)), height=height,
+                         aspect=aspect, sharex=False, sharey=False)
+    for name, ax in zip(cols, grid.axes.flat):
+        part = points[points[col] == name]
+        for level in levels:
+            line = part[part[hue] == level].sort_values(x)
+            if not line.empty:
+                ax.plot(line[x], line[y], marker="o", ms=4, color=palette[level], label=level,
+                        ls="--" if is_recurrent(_base(level)) else "-")
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels(xlabel or x, ylabel or y)
+    handles = {}
+    for ax in grid.axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    grid.figure.legend(list(handles.values()), list(handles), loc="upper center", frameon=False,
+                       ncol=min(len(handles), 6), fontsize="small", bbox_to_anchor=(0.5, 0.0))
+    return grid
