@@ -67,7 +67,7 @@ def test_the_gpu_index_is_not_part_of_the_key_but_the_device_type_is():
 
 @pytest.mark.parametrize("change, words", [
     (dict(variant="XYZ"), ["variant", "XYZ", "LIF"]),
-    (dict(decay=1.5), ["decay", "[0, 1]"]),
+    (dict(decay=1.5), ["decay", "less than or equal to 1", "1.5"]),
     (dict(task="nope"), ["task", "nope", "delayed-recall"]),
     (dict(task_params=dict(delay=-1)), ["delay", ">= 0"]),
     (dict(task_params=dict(shape=3)), ["shape", "delay"]),

@@ -160,11 +160,16 @@ def _copy(d: dict) -> dict:
     return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
 
 
-def explain(error: ValidationError, experiment: str = "") -> str:
-    """One line per problem: ``parameter 'NAME': what is wrong (allowed values), got VALUE``."""
+def explain(error: ValidationError, experiment: str = "", fields=()) -> str:
+    """One line per problem: ``parameter 'NAME': what is wrong (the allowed values), got VALUE``; an
+    unknown name lists the known ones (``fields``)."""
     lines = []
     for problem in error.errors(include_url=False):
         where = ".".join(str(p) for p in problem["loc"]) or "(combination)"
+        if problem["type"] == "extra_forbidden":
+            known = f"; the parameters are: {', '.join(fields)}" if fields else ""
+            lines.append(f"unknown parameter {where!r}{known}")
+            continue
         message = problem["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
         got = f", got {problem['input']!r}" if "got " not in message and problem["loc"] else ""
         lines.append(f"parameter {where!r}: {message}{got}" if problem["loc"] else message)

@@ -117,7 +117,8 @@ def validate(params: dict) -> dict:
     try:
         p = RunParams(**params).model_dump()
     except ValidationError as error:
-        raise ValueError(explain(error).replace("parameter ", "run parameter ")) from None
+        raise ValueError(explain(error, fields=list(RunParams.model_fields)).replace("parameter ", "run parameter ")) \
+            from None
     except TypeError as error:
         raise ValueError(f"run parameters must be a dict of names to values: {error}") from None
     check_task_params(p["task"], p["task_params"])
