@@ -1,4 +1,4 @@
-"""VariantNode against membrane sequences worked out by hand from DESIGN.md §2, and against snnTorch."""
+"""VariantNode against membrane sequences worked out by hand from the node's equations, and against snnTorch."""
 
 import pytest
 import snntorch

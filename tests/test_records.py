@@ -26,13 +26,13 @@ def fake_record(directory, **changes):
 
 def count_training(monkeypatch):
     calls = []
-    real = experiment.run
+    real = experiment.run_group
 
-    def counting(params, progress=False):
-        calls.append(params)
-        return real(params, progress=progress)
+    def counting(group):
+        calls.extend(group)
+        return real(group)
 
-    monkeypatch.setattr(experiment, "run", counting)
+    monkeypatch.setattr(experiment, "run_group", counting)
     return calls
 
 

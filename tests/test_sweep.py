@@ -29,7 +29,7 @@ def no_training(monkeypatch):
     def fail(params, progress=False):
         raise AssertionError(f"trained {params}")
 
-    monkeypatch.setattr(experiment, "run", fail)
+    monkeypatch.setattr(experiment, "run_group", fail)
 
 
 def results_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,8 +83,8 @@ def test_a_second_sweep_trains_nothing_and_gives_the_same_numbers(tmp_path, monk
 
 def test_duplicates_run_once_and_force_trains_again(tmp_path, monkeypatch):
     calls = []
-    real = experiment.run
-    monkeypatch.setattr(experiment, "run", lambda p, progress=False: calls.append(p) or real(p))
+    real = experiment.run_group
+    monkeypatch.setattr(experiment, "run_group", lambda group: calls.extend(group) or real(group))
     frame = sweep.run_grid([BASE, dict(BASE, decay=0.5, device="cpu")], directory=tmp_path, progress=False)
     assert len(frame) == 1 and len(calls) == 1
     again = sweep.run_grid(BASE, directory=tmp_path, force=True, progress=False)
@@ -103,18 +103,29 @@ def test_any_executor_drops_in(tmp_path):
 
 
 def test_a_failing_run_is_named_and_the_others_keep_their_records(tmp_path, monkeypatch):
-    real = experiment.run
+    real = experiment.run_group
 
-    def flaky(params, progress=False):
-        if params["seed"] == 1 and params["variant"] == "LIF":
+    def flaky(group):
+        if any(p["seed"] == 1 and p["variant"] == "LIF" for p in group):
             raise RuntimeError("diverged")
-        return real(params)
+        return real(group)
 
-    monkeypatch.setattr(experiment, "run", flaky)
+    monkeypatch.setattr(experiment, "run_group", flaky)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with pytest.raises(RuntimeError, match=r"run \(.*seed=1.*\) failed: RuntimeError\('diverged'\)"):
-            sweep.run_grid(GRID, executor=pool, directory=tmp_path, progress=False)
+        with pytest.raises(RuntimeError, match=r"group of 1 run\(s\) \(.*seed=1.*\) failed: RuntimeError\('diverged'\)"):
+            sweep.run_grid(GRID, executor=pool, directory=tmp_path, progress=False, group_size=1)
     assert 1 <= len(records.load_all(tmp_path)) <= 3
+
+
+def test_runs_of_one_shape_train_as_one_group_with_the_numbers_they_get_alone(tmp_path):
+    grid = dict(BASE, variant=["LIF", "IF", "LIF-noreset"], seed=[0, 1])
+    planned = sweep.plan(grid)
+    assert [len(g) for g in sweep.groups(planned)] == [6]
+    assert [len(g) for g in sweep.groups(planned, group_size=4)] == [4, 2]
+    assert [len(g) for g in sweep.groups(sweep.plan(dict(BASE, variant=["LIF", "RLIF"])))] == [1, 1]  # recurrence
+    together = sweep.run_grid(grid, directory=tmp_path / "a", progress=False)
+    alone = sweep.run_grid(grid, directory=tmp_path / "b", progress=False, group_size=1)
+    pd.testing.assert_frame_equal(results_only(together), results_only(alone))
 
 
 SCRIPT = """
@@ -122,13 +133,13 @@ import sys, time
 from snnlib.study import records
 from snnlib.study import sweep
 
-execute = records.execute
+execute = records.execute_group
 def slow(*args, **kwargs):  # room to be killed between two records
-    record = execute(*args, **kwargs)
+    made = execute(*args, **kwargs)
     time.sleep(0.5)
-    return record
-records.execute = slow
-sweep.run_grid({grid}, directory=sys.argv[1], progress=False)
+    return made
+records.execute_group = slow
+sweep.run_grid({grid}, directory=sys.argv[1], progress=False, group_size=1)
 """
 
 

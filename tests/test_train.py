@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from snnlib.study import experiment
+from snnlib.measure import train
 from snnlib.measure.train import TrainConfig, resolve_device
 
 TINY = dict(experiment="test", task="delayed-recall", task_params=dict(n_train=96, n_test=48, delay=2),
@@ -29,19 +30,19 @@ def test_training_learns_digits():
 @pytest.mark.parametrize("change,match", [
     (dict(task="cifar"), "unknown task 'cifar'; valid tasks are: digits"),
     (dict(variant="LIFX"), "unknown variant"),
-    (dict(decay=1.2), r"decay must be a number in \[0, 1\]"),
+    (dict(decay=1.2), r"run parameter 'decay': must be less than or equal to 1"),
     (dict(task_params=dict(delay=-1)), "delay must be an integer >= 0"),
     (dict(task_params=dict(dealy=3)), "task 'delayed-recall' has no parameter 'dealy'"),
-    (dict(epochs=0), "epochs must be an integer >= 1"),
-    (dict(lr=0), "lr must be a number > 0"),
-    (dict(seed=-1), "seed must be an integer >= 0"),
-    (dict(hidden=[]), "hidden must be a non-empty list"),
-    (dict(device="tpu"), "device must be one of"),
+    (dict(epochs=0), "run parameter 'epochs': must be greater than or equal to 1"),
+    (dict(lr=0), "run parameter 'lr': must be greater than 0"),
+    (dict(seed=-1), "run parameter 'seed': must be greater than or equal to 0"),
+    (dict(hidden=[]), "run parameter 'hidden'"),
+    (dict(device="tpu"), "device'?:? must be one of"),
     (dict(measures=["magic"]), "unknown measure"),
-    (dict(optimizer="sgd"), "unknown run parameter"),
+    (dict(optimizer="sgd"), "run parameter 'optimizer'"),
 ])
 def test_bad_run_parameters_fail_before_training(change, match, monkeypatch):
-    monkeypatch.setattr(experiment, "fit", lambda *a, **k: pytest.fail("trained despite bad parameters"))
+    monkeypatch.setattr(train, "fit_members", lambda *a, **k: pytest.fail("trained despite bad parameters"))
     with pytest.raises(ValueError, match=match):
         experiment.run({**TINY, **change})
 
@@ -52,3 +53,44 @@ def test_device_resolution():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             TrainConfig(device="cuda")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(epochs=0), "epochs must be an integer >= 1"),
+    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(lr=0), "lr must be a number > 0"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(rate_reg=-0.1), "rate_reg must be a number >= 0"),
+    (dict(rate_reg="x"), "rate_reg must be a number >= 0"),
+    (dict(device="tpu"), "device must be one of"),
+])
+def test_bad_train_config_raises(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs)
+
+
+def test_bench_table_and_text(monkeypatch):
+    from snnlib.measure import bench
+
+    monkeypatch.setattr(bench, "SHAPE", dict(n_inputs=4, hidden=8, n_outputs=3, steps=5, batch=6))
+    table = bench.run_bench(threads=1, repeats=1, ensemble_sizes=(1, 2))
+    names = list(table.name)
+    assert names[:7] == ["ANN floor", "snnlib LIF", "snnlib RLIF", "snnlib LIF (hooks)", "SpikingJelly LIFNode",
+                         "snnTorch Leaky", "snnTorch RLeaky"]
+    assert names[7:] == ["snnlib LIF x1", "snnlib LIF x2"]
+    assert (table.ms_per_step > 0).all()
+    assert table.ratio_to_ann[0] == 1.0 and table.speedup.iloc[7] == 1.0
+    text = bench.format_bench(table)
+    assert "ANN floor" in text and "snnlib LIF x2" in text and "T=5, B=6" in text
+
+
+def test_bench_command_line(capsys, monkeypatch):
+    from snnlib.measure import bench
+
+    monkeypatch.setattr(bench, "run_bench", lambda **kw: pytest.fail("ran despite bad options"))
+    with pytest.raises(SystemExit):
+        bench.main(["--threads", "x"])
+    monkeypatch.setattr(bench, "run_bench", lambda **kw: (_ for _ in ()).throw(ValueError("threads must be an integer >= 1, got 0")))
+    with pytest.raises(SystemExit):
+        bench.main(["--threads", "0"])
+    assert "threads must be an integer >= 1" in capsys.readouterr().err

@@ -1,17 +1,38 @@
 r"""Training by backpropagation through time with surrogate gradients, and evaluation.
 
-The loss is the cross-entropy of the readout logits (the readout membrane averaged over the task's
-readout window, :mod:`snnlib.model.layers`); Adam updates all weights. The Heaviside step's derivative is
-replaced by the surrogate's in the backward pass (:class:`~snnlib.model.neurons.StrictATan`).
+The loss of a network is the cross-entropy of the readout logits (the readout membrane averaged over the
+task's readout window, :mod:`snnlib.model.layers`), plus an optional firing-rate penalty::
 
-Determinism: :func:`seed_everything` seeds torch (weights) and a dedicated generator shuffles the
-batches, so on the CPU the same seed gives the same weights and metrics.
+    loss = mean_b CE(logits_b, y_b)  +  rate_reg · (1/L) Σ_l r_l
+
+with ``r_l`` the firing rate of hidden layer ``l`` on the batch (spikes per neuron per step). For a task
+whose ``readout`` is a tuple of ``K`` windows and whose ``y_train`` is ``[N, K]`` (a stream of ``K``
+segments), the cross-entropy and the accuracy are means over the segments too. Adam updates all weights.
+The Heaviside step's derivative is replaced by the surrogate's in the backward pass
+(:class:`~snnlib.model.neurons.StrictATan`).
+
+Networks are trained as ensembles (:func:`fit_members`, :mod:`snnlib.model.ensemble`): the members of
+one group are stacked into one model and the ensemble's loss is the sum of the members' losses, so no
+gradient mixes members and one Adam over the stacked parameters is, elementwise, one Adam per member.
+A member's trained weights do not depend on the group it was trained in (bit for bit on the CPU), and a
+single network (:func:`fit`) is an ensemble of one.
+
+Validation: when a task has ``x_val`` / ``y_val``, every member is measured on them after every epoch,
+and the weights of its epoch of best validation accuracy (the first best on ties) are the ones kept.
+Without a validation split the last epoch's weights are kept. Test data are never touched here.
+
+Determinism: :func:`seed_everything` seeds torch (weights) and a dedicated generator per member, seeded
+by its ``TrainConfig.seed``, shuffles its batches, so on the CPU the same seed gives the same weights and
+metrics.
 """
 
 from __future__ import annotations
 
+import ctypes
 import random
+import sys
 from dataclasses import asdict, dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -20,6 +41,7 @@ from tqdm import tqdm
 
 from snnlib.checks import check_int
 from snnlib.measure.metrics import measure
+from snnlib.model.ensemble import EnsembleSNN, group_limit  # noqa: F401  (group_limit: re-exported)
 from snnlib.model.models import SNN
 
 
@@ -33,6 +55,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     progress: bool = False  # a tqdm bar over epochs
+    rate_reg: float = 0.0  # weight of the mean hidden firing rate in the loss
 
     def __post_init__(self):
         check_int("epochs", self.epochs)
@@ -40,6 +63,8 @@ class TrainConfig:
         check_int("seed", self.seed, minimum=0)
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
+        if isinstance(self.rate_reg, bool) or not isinstance(self.rate_reg, (int, float)) or not self.rate_reg >= 0:
+            raise ValueError(f"rate_reg must be a number >= 0, got {self.rate_reg!r}")
         resolve_device(self.device)
 
     def as_dict(self) -> dict:
@@ -66,36 +91,178 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+_ALLOCATOR_TUNED = False
+
+
+def keep_freed_memory() -> bool:
+    """Let the C allocator keep freed memory for reuse instead of handing it back to the system
+    (glibc on Linux: ``mallopt(M_MMAP_MAX, 0)`` and ``mallopt(M_TRIM_THRESHOLD, 1 GiB)``); once per process.
+
+    A training step allocates the same large buffers (membranes, spikes, gradients, ``[T, B, n]`` per
+    layer and member) again and again. By default glibc serves each with a fresh ``mmap`` and returns it on
+    free, so every step pays the page faults of touching new memory; on a virtual machine that doubled the
+    step time of a 10-member ensemble. Kept, the memory is reused; the process's resident memory stays at
+    its peak. Returns whether the setting was applied (``False`` off glibc; nothing else changes).
+    """
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return True
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        ok = libc.mallopt(-4, 0) == 1 and libc.mallopt(-1, 1 << 30) == 1  # M_MMAP_MAX, M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+    _ALLOCATOR_TUNED = ok
+    return ok
+
+
 def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
     """Index tensors covering ``range(n)`` in batches, shuffled when a generator is given."""
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
     return order.split(batch_size)
 
 
-def fit(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, config: TrainConfig) -> list[dict]:
-    """Train ``model`` on ``x [T, N, F]``, ``y [N]``; returns the history (mean loss and accuracy per epoch).
+#: the TrainConfig fields every member of one ensemble must share
+SHARED_FIELDS = ("epochs", "batch_size", "lr", "device")
 
-    The model is expected to be on the device of ``config`` already; data batches are moved there.
+
+def _check_members(models, tasks, configs) -> None:
+    if not (len(models) == len(tasks) == len(configs)) or not models:
+        raise ValueError(f"models, tasks and configs must be non-empty lists of equal length, got "
+                         f"{len(models)}, {len(tasks)} and {len(configs)}")
+    for name in SHARED_FIELDS:
+        values = [getattr(c, name) for c in configs]
+        if len(set(values)) != 1:
+            raise ValueError(f"all configs of one ensemble must agree on {name}, got {values}")
+    for name in ("x_train", "y_train"):
+        shapes = [tuple(getattr(t, name).shape) for t in tasks]
+        if len(set(shapes)) != 1:
+            raise ValueError(f"all tasks of one ensemble must have {name} of one shape, got {shapes}")
+    for task in tasks:
+        streams = isinstance(task.readout, tuple)
+        if task.y_train.dim() != (2 if streams else 1) or (streams and task.y_train.shape[1] != len(task.readout)):
+            raise ValueError(f"y_train must be [N] with a slice readout, or [N, K] with a tuple of K readout "
+                             f"windows; got shape {tuple(task.y_train.shape)} with readout {task.readout!r}")
+
+
+def _losses_and_hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-member mean cross-entropy ``[M]`` and correct predictions ``[M]`` (counted over segments).
+
+    ``logits`` ``[M, B, C]`` with ``y [M, B]``, or ``[M, K, B, C]`` with ``y [M, B, K]`` (streams)."""
+    if logits.dim() == 4:
+        y = y.permute(0, 2, 1)  # [M, K, B]
+    members, classes = logits.shape[0], logits.shape[-1]
+    ce = nn.functional.cross_entropy(logits.reshape(-1, classes), y.reshape(-1), reduction="none")
+    hits = (logits.argmax(-1) == y).reshape(members, -1).sum(1)
+    return ce.view(members, -1).mean(1), hits
+
+
+def _member_batches(tasks, names, idxs, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Member-first batches ``x [M, T, B, F]``, ``y [M, B(, K)]``; a task without the split (``None``)
+    contributes zeros of the same shape (its results are not used)."""
+    x_name, y_name = names
+    have = [t for t in tasks if getattr(t, x_name, None) is not None]
+    x_like, y_like = getattr(have[0], x_name), getattr(have[0], y_name)
+    xs, ys = [], []
+    for t, i in zip(tasks, idxs):
+        x, y = getattr(t, x_name, None), getattr(t, y_name, None)
+        xs.append(x[:, i] if x is not None else x_like.new_zeros(x_like[:, i].shape))
+        ys.append(y[i] if y is not None else y_like.new_zeros(y_like[i].shape))
+    return torch.stack(xs).to(device), torch.stack(ys).to(device)
+
+
+@torch.no_grad()
+def _accuracies(ensemble: EnsembleSNN, tasks, names, windows, batch_size: int, device) -> list[float]:
+    """Each member's accuracy on its own split ``names`` (eval mode; batches of ``batch_size``)."""
+    ensemble.eval()
+    have = [t for t in tasks if getattr(t, names[0], None) is not None]
+    shapes = {(tuple(getattr(t, names[0]).shape), tuple(getattr(t, names[1]).shape)) for t in have}
+    if len(shapes) != 1:
+        raise ValueError(f"all tasks of one ensemble must have {names[0]} and {names[1]} of one shape, got {shapes}")
+    n = len(getattr(have[0], names[1]))
+    hits = torch.zeros(len(tasks), dtype=torch.long)
+    for idx in torch.arange(n).split(batch_size):
+        x, y = _member_batches(tasks, names, [idx] * len(tasks), device)
+        hits += _losses_and_hits(ensemble.forward_members(x, windows), y)[1].cpu()
+    per_sample = n * (len(windows[0]) if isinstance(windows[0], tuple) else 1)
+    return (hits.double() / per_sample).tolist()
+
+
+def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> list[dict]:
+    """Train ``models`` together as one ensemble; the kept weights are written back into each ``models[i]``.
+
+    Args:
+        models: SNNs of the same shapes (inputs, hidden sizes, classes, recurrence), each built alone
+            (e.g. ``seed_everything(seed); build_snn(...)``); λ, θ, reset and readout decay may differ.
+        tasks: one :class:`~snnlib.data.TaskData` (or anything with ``x_train``, ``y_train``, ``readout``
+            and optionally ``x_val``, ``y_val``) per member, of equal sizes.
+        configs: one :class:`TrainConfig` per member; ``seed`` (the shuffling) and ``rate_reg`` may differ,
+            ``epochs``, ``batch_size``, ``lr`` and ``device`` must agree.
+
+    Returns:
+        per member ``dict(history=[{epoch, loss, accuracy, val_accuracy}], best_epoch, val_accuracy,
+        final_train_loss)``; ``val_accuracy`` is that of the kept epoch (``None`` without a validation
+        split), ``final_train_loss`` the mean training loss of the kept epoch.
     """
-    device = resolve_device(config.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    loss_fn = nn.CrossEntropyLoss()
-    shuffle = torch.Generator().manual_seed(config.seed)
-    history = []
-    model.train()
-    for epoch in tqdm(range(config.epochs), desc="epochs", disable=not config.progress, leave=False):
-        total_loss, correct = 0.0, 0
-        for idx in batches(len(y), config.batch_size, shuffle):
-            xb, yb = x[:, idx].to(device), y[idx].to(device)
-            logits = model(xb, readout)
-            loss = loss_fn(logits, yb)
+    models, tasks, configs = list(models), list(tasks), list(configs)
+    _check_members(models, tasks, configs)
+    keep_freed_memory()
+    first = configs[0]
+    device = resolve_device(first.device)
+    ensemble = EnsembleSNN.from_members(models).to(device)
+    optimizer = torch.optim.Adam(ensemble.parameters(), lr=first.lr)
+    shuffles = [torch.Generator().manual_seed(c.seed) for c in configs]
+    windows = [t.readout for t in tasks]
+    rate_reg = torch.tensor([float(c.rate_reg) for c in configs], device=device)
+    regularise = bool((rate_reg > 0).any())
+    has_val = [getattr(t, "x_val", None) is not None and getattr(t, "y_val", None) is not None for t in tasks]
+    n, members = len(tasks[0].y_train), len(models)
+    per_sample = len(windows[0]) if isinstance(windows[0], tuple) else 1
+    histories = [[] for _ in models]
+    best = [dict(epoch=None, val_accuracy=None, state=None) for _ in models]
+    progress = any(c.progress for c in configs)
+    for epoch in tqdm(range(first.epochs), desc="epochs", disable=not progress, leave=False):
+        ensemble.train()
+        total_loss, correct = [0.0] * members, torch.zeros(members, dtype=torch.long)
+        orders = [batches(n, first.batch_size, g) for g in shuffles]
+        for idxs in zip(*orders):
+            x, y = _member_batches(tasks, ("x_train", "y_train"), idxs, device)
+            losses, hits = _losses_and_hits(ensemble.forward_members(x, windows), y)
+            if regularise:
+                losses = losses + rate_reg * ensemble.member_rates()
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            losses.sum().backward()
             optimizer.step()
-            total_loss += loss.item() * len(idx)
-            correct += (logits.argmax(1) == yb).sum().item()
-        history.append(dict(epoch=epoch, loss=total_loss / len(y), accuracy=correct / len(y)))
-    return history
+            for m, value in enumerate(losses.tolist()):
+                total_loss[m] += value * len(idxs[m])
+            correct += hits.cpu()
+        val = [None] * members
+        if any(has_val):
+            val_members = [m for m in range(members) if has_val[m]]
+            scores = _accuracies(ensemble, tasks, ("x_val", "y_val"), windows, first.batch_size, device)
+            for m in val_members:
+                val[m] = scores[m]
+        for m in range(members):
+            histories[m].append(dict(epoch=epoch, loss=total_loss[m] / n,
+                                     accuracy=correct[m].item() / (n * per_sample), val_accuracy=val[m]))
+            if has_val[m] and (best[m]["val_accuracy"] is None or val[m] > best[m]["val_accuracy"]):
+                best[m] = dict(epoch=epoch, val_accuracy=val[m], state=ensemble.member_state(m))
+    results = []
+    for m, model in enumerate(models):
+        kept = best[m]["epoch"] if has_val[m] else first.epochs - 1
+        ensemble.load_member(m, model, best[m]["state"])
+        results.append(dict(history=histories[m], best_epoch=kept, val_accuracy=best[m]["val_accuracy"],
+                            final_train_loss=histories[m][kept]["loss"]))
+    return results
+
+
+def fit(model: SNN, x: torch.Tensor, y: torch.Tensor, readout, config: TrainConfig) -> list[dict]:
+    """Train ``model`` on ``x [T, N, F]``, ``y [N]`` (no validation split); returns the history (mean loss
+    and accuracy per epoch). The same as :func:`fit_members` of one member."""
+    task = SimpleNamespace(x_train=x, y_train=y, readout=readout)
+    return fit_members([model], [task], [config])[0]["history"]
 
 
 def evaluate(model: SNN, x: torch.Tensor, y: torch.Tensor, readout: slice, batch_size: int = 512) -> dict:

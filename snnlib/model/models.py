@@ -2,7 +2,7 @@
 
 ``build_snn(n_inputs, hidden_sizes, n_outputs, variant, decay)`` stacks one
 :class:`~snnlib.model.layers.SpikingLinear` per hidden size, all of the same variant, and ends in the
-non-spiking :class:`~snnlib.model.layers.LeakyReadout` (DESIGN.md §2). The readout decay is fixed across
+non-spiking :class:`~snnlib.model.layers.LeakyReadout`. The readout decay is fixed across
 variants (default 0.5) so that memory, when there is any, must live in the spiking layers.
 
 Every forward pass starts from a cleared state (``V = 0``, ``S = 0``): the state never leaks between
@@ -33,17 +33,23 @@ class SNN(nn.Module):
 
     def membrane(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Readout membrane ``[T, B, out]`` from a cleared state; records ``last_spikes``."""
+        return self.readout.membrane(self.hidden(x_seq))
+
+    def hidden(self, x_seq: torch.Tensor) -> torch.Tensor:
+        """Spikes ``[T, B, n]`` of the last spiking layer from a cleared state; records ``last_spikes``."""
         functional.reset_net(self)
         spikes, h = [], x_seq
         for layer in self.layers:
             h = layer(h)
             spikes.append(h)
         self.last_spikes = spikes
-        return self.readout.membrane(h)
+        return h
 
-    def forward(self, x_seq: torch.Tensor, window: slice = slice(None)) -> torch.Tensor:
-        """Logits ``[B, out]``: readout membrane averaged over ``window`` (default: all steps)."""
-        return self.membrane(x_seq)[window].mean(dim=0)
+    def forward(self, x_seq: torch.Tensor, window=slice(None)) -> torch.Tensor:
+        """Logits ``[B, out]``: readout membrane averaged over ``window`` (default: all steps), computed
+        without a time loop (:class:`~snnlib.model.layers.LeakyReadout`); a tuple of ``K`` windows gives
+        ``[K, B, out]``."""
+        return self.readout(self.hidden(x_seq), window)
 
 
 def check_sizes(name: str, value, allow_empty: bool = False) -> list[int]:
@@ -55,7 +61,7 @@ def check_sizes(name: str, value, allow_empty: bool = False) -> list[int]:
 
 def build_snn(n_inputs: int, hidden_sizes, n_outputs: int, variant: Variant | str = "LIF",
               decay: float = 0.5, readout_decay: float = 0.5, threshold: float = 1.0,
-              store_v_seq: bool = False) -> SNN:
+              store_v_seq: bool = False, backend: str = "fused") -> SNN:
     """Build an SNN of ``variant``.
 
     Args:
@@ -64,6 +70,10 @@ def build_snn(n_inputs: int, hidden_sizes, n_outputs: int, variant: Variant | st
         variant: a :class:`Variant` or its name (``"LIF"``, ``"RIF-noreset"``, ...).
         decay: ``λ`` of the leaky variants; non-leaky variants use ``λ = 1`` whatever this says.
         readout_decay: ``λ_o`` of the readout integrator, the same for every variant.
+        threshold: θ of every spiking neuron.
+        store_v_seq: record the hidden membranes (``layer.node.v_seq``).
+        backend: the nodes' execution backend, ``"fused"`` or ``"torch"``
+            (:class:`~snnlib.model.neurons.VariantNode`).
     """
     variant = Variant.parse(variant)
     hidden = check_sizes("hidden_sizes", hidden_sizes)
@@ -72,6 +82,6 @@ def build_snn(n_inputs: int, hidden_sizes, n_outputs: int, variant: Variant | st
     lam = check_decay(decay) if variant.leak else 1.0
     sizes = [n_inputs, *hidden]
     layers = [SpikingLinear(a, b, decay=lam, reset=variant.reset, recurrent=variant.recurrent,
-                            threshold=threshold, store_v_seq=store_v_seq)
+                            threshold=threshold, store_v_seq=store_v_seq, backend=backend)
               for a, b in zip(sizes[:-1], sizes[1:])]
     return SNN(layers, LeakyReadout(sizes[-1], n_outputs, decay=readout_decay), variant)

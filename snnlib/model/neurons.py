@@ -1,4 +1,4 @@
-r"""The LIF variant neuron as a SpikingJelly node (DESIGN.md §2).
+r"""The LIF variant neuron as a SpikingJelly node.
 
 One neuron class covers leak, no leak and the three reset modes. It subclasses SpikingJelly's
 :class:`~spikingjelly.activation_based.neuron.SimpleBaseNode`, whose step is *charge - fire - reset*,
@@ -24,16 +24,29 @@ with ``"none"`` ``reset_mechanism="none"``, and with ``"soft"`` at ``λ = 1`` ``
 (snnTorch subtracts θ *after* the decay, so soft reset agrees only without leak.) The strict step lives in
 the default surrogate :class:`StrictATan`; any SpikingJelly surrogate can be passed instead.
 
+Execution backends (``backend=``): ``"fused"`` (default) runs a multi-step sequence through the fused
+time loop of :mod:`snnlib.model.fused` -- the same spikes and membranes, one autograd node per sequence
+and a single reverse loop for the surrogate gradient; ``"torch"`` steps through the two hooks one time
+step at a time. The fused loop needs the surrogate's derivative as a function, ``derivative(z)``
+(:class:`StrictATan`, :class:`StrictSigmoid`); it is read from ``surrogate_function`` at every call, so
+swapping the surrogate of a trained node takes effect at once. A surrogate without ``derivative`` (any
+other SpikingJelly surrogate), and single-step mode, use the hook path.
+
 Tensor layout: multi-step input ``[T, B, ...]`` (time first), output spikes of the same shape.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from spikingjelly.activation_based import surrogate
 from spikingjelly.activation_based.neuron import SimpleBaseNode
 
+from snnlib.model.fused import Dynamics, lif_sequence
+
 RESETS = ("hard", "soft", "none")
+BACKENDS = ("fused", "torch")
 
 
 class _strict_atan(torch.autograd.Function):
@@ -58,6 +71,39 @@ class StrictATan(surrogate.ATan):
     def spiking_function(z, alpha):
         return _strict_atan.apply(z, alpha)
 
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`g'(z) = \alpha / (2 (1 + (\frac{\pi}{2} \alpha z)^2))`, ``α`` read from this object now."""
+        a = z * (math.pi / 2 * self.alpha)
+        return a.mul_(a).add_(1.0).reciprocal_().mul_(self.alpha / 2)
+
+
+class _strict_sigmoid(torch.autograd.Function):
+    r"""Forward: :math:`\Theta(z) = [z > 0]`. Backward: the sigmoid surrogate of SpikingJelly."""
+
+    @staticmethod
+    def forward(ctx, z, alpha):
+        ctx.save_for_backward(z)
+        ctx.alpha = alpha
+        return (z > 0).to(z)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return surrogate.sigmoid_backward(grad_output, ctx.saved_tensors[0], ctx.alpha)
+
+
+class StrictSigmoid(surrogate.Sigmoid):
+    r"""SpikingJelly's sigmoid surrogate, :math:`g'(z) = \alpha\, s(\alpha z)(1 - s(\alpha z))` with
+    :math:`s` the logistic function, with a strict Heaviside forward."""
+
+    @staticmethod
+    def spiking_function(z, alpha):
+        return _strict_sigmoid.apply(z, alpha)
+
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        r""":math:`g'(z) = \alpha\, s(\alpha z)(1 - s(\alpha z))`, ``α`` read from this object now."""
+        s = torch.sigmoid(z * self.alpha)
+        return torch.sub(1.0, s).mul_(s).mul_(self.alpha)
+
 
 def check_decay(decay: float) -> float:
     """Return ``decay`` as a float, or raise ``ValueError`` if it is outside [0, 1]."""
@@ -77,6 +123,7 @@ class VariantNode(SimpleBaseNode):
         detach_reset: cut the reset out of the backward graph (SpikingJelly's option).
         step_mode: ``"m"`` (input ``[T, B, ...]``) or ``"s"`` (input ``[B, ...]``).
         store_v_seq: keep the post-reset membrane ``V[t]`` of every step in ``v_seq`` (``[T, B, ...]``).
+        backend: ``"fused"`` (the fused time loop, multi-step only) or ``"torch"`` (the hooks, step by step).
 
     Example::
 
@@ -86,7 +133,8 @@ class VariantNode(SimpleBaseNode):
     """
 
     def __init__(self, decay: float, reset: str = "hard", threshold: float = 1.0, surrogate=None,
-                 detach_reset: bool = False, step_mode: str = "m", store_v_seq: bool = False):
+                 detach_reset: bool = False, step_mode: str = "m", store_v_seq: bool = False,
+                 backend: str = "fused"):
         decay = check_decay(decay)
         if reset not in RESETS:
             raise ValueError(f"reset must be one of {RESETS}, got {reset!r}")
@@ -94,19 +142,23 @@ class VariantNode(SimpleBaseNode):
             raise ValueError(f"threshold must be a number > 0, got {threshold!r}")
         if step_mode not in ("s", "m"):
             raise ValueError(f"step_mode must be one of ('s', 'm'), got {step_mode!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         super().__init__(v_threshold=float(threshold), v_reset=None if reset == "soft" else 0.0,
                          surrogate_function=surrogate if surrogate is not None else StrictATan(),
                          detach_reset=detach_reset, step_mode=step_mode)
         self.decay = decay
         self.reset_mode = reset
         self.store_v_seq = store_v_seq
+        self.backend = backend
         self._v_steps: list[torch.Tensor] = []
+        self._v_seq: torch.Tensor | None = None  # the fused backend's record
         # The reset equation is chosen once here, not branched on every step.
         self._reset_fn = {"hard": self._reset_hard, "soft": self._reset_soft, "none": self._reset_none}[reset]
 
     def extra_repr(self) -> str:
         return (f"decay={self.decay}, reset={self.reset_mode!r}, threshold={self.v_threshold}, "
-                f"detach_reset={self.detach_reset}, step_mode={self.step_mode!r}")
+                f"detach_reset={self.detach_reset}, step_mode={self.step_mode!r}, backend={self.backend!r}")
 
     # --- the two hooks -------------------------------------------------------------------------
     def neuronal_charge(self, x: torch.Tensor) -> None:
@@ -129,20 +181,51 @@ class VariantNode(SimpleBaseNode):
     # --- recording (no change to the dynamics) -------------------------------------------------
     @property
     def v_seq(self):
-        """Post-reset membranes ``V[t]`` recorded since the last reset, ``[T, B, ...]`` (or ``None``)."""
+        """Post-reset membranes ``V[t]`` of the last sequence, ``[T, B, ...]`` (or ``None``)."""
+        if self._v_seq is not None:
+            return self._v_seq
         return torch.stack(self._v_steps) if self._v_steps else None
 
+    # --- the fused backend ---------------------------------------------------------------------
+    def dynamics(self) -> Dynamics | None:
+        """The constants of the fused loop, or ``None`` when it cannot run: backend ``"torch"``, or a
+        surrogate without ``derivative`` (read from ``surrogate_function`` now)."""
+        derivative = getattr(self.surrogate_function, "derivative", None)
+        if self.backend != "fused" or derivative is None:
+            return None
+        return Dynamics(decay=self.decay, threshold=self.v_threshold, reset=self.reset_mode,
+                        derivative=derivative, keep_reset=0.0 if self.detach_reset else 1.0)
+
+    def run_fused(self, current: torch.Tensor, dyn: Dynamics, w_rec: torch.Tensor | None = None) -> torch.Tensor:
+        """Spikes of the whole sequence ``current [T, ...]`` by :func:`~snnlib.model.fused.lif_sequence`,
+        continuing from the present state ``v``; leaves ``v`` at the last step (and ``v_seq`` if stored)."""
+        v0 = self.v if isinstance(self.v, torch.Tensor) else (None if self.v == 0.0 else float(self.v))
+        spikes, v_seq = lif_sequence(current, dyn, v0=v0, w_rec=w_rec)
+        self.v = v_seq[-1]
+        self._v_steps = []
+        self._v_seq = v_seq if self.store_v_seq else None
+        return spikes
+
+    def clear_record(self) -> None:
+        """Forget the recorded membranes (``v_seq``) without touching the state ``v``."""
+        self._v_steps = []
+        self._v_seq = None
+
     def single_step_forward(self, x: torch.Tensor) -> torch.Tensor:
+        self._v_seq = None
         spike = super().single_step_forward(x)
         if self.store_v_seq:
             self._v_steps.append(self.v)
         return spike
 
     def multi_step_forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        self._v_steps = []  # as SpikingJelly: v_seq holds the steps of the last sequence
+        self.clear_record()  # as SpikingJelly: v_seq holds the steps of the last sequence
+        dyn = self.dynamics()
+        if dyn is not None:
+            return self.run_fused(x_seq, dyn)
         return super().multi_step_forward(x_seq)
 
     def reset(self):
         """Clear the membrane (back to ``V = 0``) and any recorded sequence."""
         super().reset()
-        self._v_steps = []
+        self.clear_record()

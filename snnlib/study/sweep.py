@@ -122,7 +122,7 @@ def plan(runs_or_grid: dict | list[dict]) -> list[dict]:
 
 def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict]]:
     """Canonical runs grouped by :func:`snnlib.study.experiment.group_key` (order of first appearance),
-    each group cut into chunks of at most ``group_size`` runs (default: :func:`snnlib.measure.train.group_limit`
+    each group cut into chunks of at most ``group_size`` runs (default: :func:`snnlib.model.ensemble.group_limit`
     for the runs' network size and device)."""
     from snnlib.study.experiment import group_key
 
@@ -137,7 +137,7 @@ def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict
 
 
 def _group_limit(params: dict) -> int:
-    from snnlib.measure.train import group_limit
+    from snnlib.model.ensemble import group_limit
 
     hidden = params["hidden"]
     n_params = sum(a * b for a, b in zip([64] + hidden, hidden)) + hidden[-1] * 10

@@ -1,0 +1,223 @@
+r"""The fused time loop of the LIF variant node: a whole ``[T, ...]`` sequence in one autograd node.
+
+The hook path of :class:`~snnlib.model.neurons.VariantNode` builds a graph of a few small operations per
+time step, and the backward walks that graph op by op. Here one :class:`torch.autograd.Function` runs the
+forward loop without recording a graph, keeps the pre-reset membranes ``H`` and the spikes ``S``, and
+computes the surrogate-gradient backward in ONE reverse loop. It is an execution backend of the node
+(``VariantNode(backend="fused")``, the default), like SpikingJelly's cupy backend; the dynamics are the
+node's, step for step.
+
+Forward (θ threshold, λ decay, ``I[t]`` input current, ``V[-1] = v0``, by default 0):
+
+.. math::
+
+    H[t] &= \lambda V[t-1] + I[t] \\
+    S[t] &= \Theta(H[t] - \theta) \quad (\text{strict: } H > \theta) \\
+    V[t] &= H[t] - S[t]\,(\kappa_h H[t] + \kappa_s \theta)
+
+with ``(κ_h, κ_s) = (1, 0)`` for the hard reset (``V = H (1 - S)``), ``(0, 1)`` for the soft reset
+(``V = H - θ S``) and ``(0, 0)`` for none (``V = H``). Recurrent layers add ``W_rec S[t-1]`` to the
+current, ``I[t] = C[t] + W_rec S[t-1]`` with ``S[-1] = 0`` and ``C = W_in x + b`` computed for all steps
+in one matrix product by the caller.
+
+Backward, with ``g·`` the total derivative of the loss, ``σ'`` the surrogate derivative of the node's
+surrogate function *at call time* (``surrogate.derivative``), ``ρ = 0`` with ``detach_reset`` else 1:
+
+.. math::
+
+    D[t] &= \sigma'(H[t] - \theta) \\
+    \partial V/\partial H|_S &= 1 - \kappa_h S[t], \qquad
+    \partial V/\partial S = -\rho\,(\kappa_h H[t] + \kappa_s \theta) \\
+    gV[t] &= \bar g V[t] + \lambda\, gH[t+1] \\
+    gS[t] &= \bar g S[t] + W_{rec}^\top gH[t+1] \;(\text{recurrent}) \\
+    gH[t] &= gV[t]\,(\partial V/\partial H + \partial V/\partial S\; D[t]) + gS[t]\, D[t] \\
+    gI[t] &= gH[t], \quad g v_0 = \lambda\, gH[0], \quad
+    gW_{rec} = \textstyle\sum_{t \ge 1} gH[t]^\top S[t-1]
+
+where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). Everything that
+does not depend on ``gH[t+1]`` (``D``, the bracket, ``ḡS D``) is computed for all steps at once before the
+loop, so the reverse loop is two to four tensor operations per step.
+
+Exactness: the forward uses the same floating-point operations as the hook path (``λ·V`` then ``+ I``;
+the recurrent current as one ``addmm(C[t], S[t-1], W_recᵀ)``;
+the reset written as a selection, which equals ``H (1 - S)`` and ``H - θ S`` bit for bit because ``S`` is
+0 or 1), so spikes and membranes are identical to the hook path's. The backward equals the hook path's
+autograd graph up to floating-point rounding. Every operation is elementwise, or a matrix product per
+member, so a member's values do not depend on the other members stacked next to it (ensembles).
+
+Layout: ``current`` has its time axis at ``time_dim`` (0 for ``[T, B, n]``, 1 for an ensemble's
+``[M, T, B, n]``); decay, threshold and the reset coefficients are floats, or tensors that broadcast
+against one time step (``[M, 1, 1]`` per member).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+RESET_COEFFICIENTS = {"hard": (1.0, 0.0), "soft": (0.0, 1.0), "none": (0.0, 0.0)}
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Constants of one fused call: floats, or tensors broadcasting against one time step.
+
+    Attributes:
+        decay: λ.  threshold: θ.
+        reset: ``"hard"``, ``"soft"`` or ``"none"`` for every neuron, or ``None`` for per-member modes
+            given by ``kappa_hard`` / ``kappa_soft``.
+        kappa_hard, kappa_soft: the reset coefficients κ_h, κ_s (only read when ``reset is None``).
+        keep_reset: ρ, 1 to backpropagate through the reset, 0 to detach it (float or per member).
+        derivative: the surrogate derivative σ'(z), a callable on tensors.
+    """
+
+    decay: float | torch.Tensor
+    threshold: float | torch.Tensor
+    reset: str | None
+    derivative: object
+    keep_reset: float | torch.Tensor = 1.0
+    kappa_hard: float | torch.Tensor = 0.0
+    kappa_soft: float | torch.Tensor = 0.0
+
+    def coefficients(self):
+        """``(κ_h, κ_s)`` as floats for a single mode, or the per-member tensors."""
+        if self.reset is None:
+            return self.kappa_hard, self.kappa_soft
+        return RESET_COEFFICIENTS[self.reset]
+
+
+def check_reset(reset: str) -> str:
+    if reset not in RESET_COEFFICIENTS:
+        raise ValueError(f"reset must be one of {tuple(RESET_COEFFICIENTS)}, got {reset!r}")
+    return reset
+
+
+class _FusedLIF(torch.autograd.Function):
+    """Forward and surrogate backward of the LIF sequence (module docstring)."""
+
+    @staticmethod
+    def forward(ctx, current, v0, w_rec, dyn: Dynamics, time_dim: int):
+        h_seq = torch.empty_like(current, memory_format=torch.contiguous_format)
+        s_seq = torch.empty_like(h_seq)
+        v_seq = h_seq if dyn.reset == "none" else torch.empty_like(h_seq)
+        hs, ss, vs, cs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), v_seq.unbind(time_dim), current.unbind(time_dim)
+        lam, theta = dyn.decay, dyn.threshold
+        unit_decay = not isinstance(lam, torch.Tensor) and lam == 1.0
+        # plain numbers as 0-d tensors of the current's dtype: the same values, less per-call conversion
+        lam, theta = (torch.tensor(x, dtype=current.dtype, device=current.device)
+                      if not isinstance(x, torch.Tensor) else x for x in (lam, theta))
+        if dyn.reset is None:
+            kh, ks = dyn.coefficients()
+            ks_theta = torch.mul(ks, theta)
+        elif dyn.reset == "soft":
+            neg_theta = -theta
+        w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
+        add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
+        i_buf = None
+        for t in range(len(hs)):
+            h, i_t = hs[t], cs[t]
+            if w_t is not None and t > 0:  # I[t] = C[t] + W_rec S[t-1], one addmm as in the hook path
+                i_t = i_buf = add_product(i_t, ss[t - 1], w_t, out=i_buf)
+            prev = vs[t - 1] if t > 0 else v0
+            if prev is None:  # V[-1] = 0
+                h.copy_(i_t)
+            elif unit_decay:  # 1·V = V exactly
+                torch.add(prev, i_t, out=h)
+            else:  # H = λ V + I, the hook's two roundings
+                torch.mul(prev, lam, out=h).add_(i_t)
+            s = torch.gt(h, theta, out=ss[t])
+            # reset, written so that every product is by 0 or 1 (exact, whether or not fused-multiply-add)
+            if dyn.reset == "hard":  # V = H - H S  (= H (1 - S))
+                torch.addcmul(h, h, s, value=-1.0, out=vs[t])
+            elif dyn.reset == "soft":  # V = H - θ S
+                torch.addcmul(h, s, neg_theta, out=vs[t])
+            elif dyn.reset is None:  # V = H - S (κ_h H + κ_s θ)
+                torch.addcmul(h, s, torch.addcmul(ks_theta, kh, h), value=-1.0, out=vs[t])
+        ctx.dyn, ctx.time_dim, ctx.has_v0 = dyn, time_dim, v0 is not None
+        ctx.save_for_backward(h_seq, s_seq, w_rec)
+        ctx.set_materialize_grads(False)
+        return s_seq, v_seq
+
+    @staticmethod
+    def backward(ctx, g_spikes, g_v):
+        h_seq, s_seq, w_rec = ctx.saved_tensors
+        dyn, time_dim = ctx.dyn, ctx.time_dim
+        kh, ks = (_along_time(c, time_dim) for c in dyn.coefficients())
+        lam = _along_time(dyn.decay, time_dim)
+        theta, keep = _along_time(dyn.threshold, time_dim), _along_time(dyn.keep_reset, time_dim)
+        d = dyn.derivative(h_seq - theta)  # D = σ'(H - θ), all steps at once
+        # A = ∂V/∂H + ∂V/∂S · D
+        if dyn.reset == "none":
+            a = None  # 1
+        elif dyn.reset == "hard":  # 1 - S - ρ H D
+            a = torch.mul(h_seq, d).mul_(-keep).sub_(s_seq).add_(1.0)
+        elif dyn.reset == "soft":  # 1 - ρ θ D
+            a = torch.mul(d, -(theta * keep)).add_(1.0)
+        else:  # 1 - κ_h S - ρ (κ_h H + κ_s θ) D
+            a = torch.mul(h_seq, kh).add_(torch.mul(ks, theta)).mul_(d).mul_(-keep)
+            a.sub_(torch.mul(s_seq, kh)).add_(1.0)
+        # the terms that do not depend on the future: ḡS D + ḡV A
+        g_h = torch.mul(g_spikes, d) if g_spikes is not None else torch.zeros_like(h_seq)
+        if g_v is not None:
+            g_h.add_(g_v) if a is None else g_h.addcmul_(g_v, a)
+        # λ A, the factor carrying gH[t+1] back to gH[t] (just λ without reset)
+        carries = a.mul_(lam).unbind(time_dim) if a is not None else None
+        gs, ds = g_h.unbind(time_dim), d.unbind(time_dim)
+        rec = None
+        for t in range(len(gs) - 2, -1, -1):
+            nxt = gs[t + 1]
+            if carries is not None:
+                gs[t].addcmul_(nxt, carries[t])
+            elif isinstance(dyn.decay, torch.Tensor):
+                gs[t].addcmul_(nxt, dyn.decay)
+            else:
+                gs[t].add_(nxt, alpha=dyn.decay)
+            if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
+                rec = torch.matmul(nxt, w_rec, out=rec)
+                gs[t].addcmul_(rec, ds[t])
+        g_current = g_h if ctx.needs_input_grad[0] else None
+        g_v0 = torch.mul(gs[0], dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
+        g_w = None
+        if w_rec is not None and ctx.needs_input_grad[2]:
+            g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if len(gs) > 1 else torch.zeros_like(w_rec)
+        return g_current, g_v0, g_w, None, None
+
+
+def _along_time(value, time_dim: int):
+    """A per-step constant made to broadcast against whole sequences (a time axis inserted)."""
+    if isinstance(value, torch.Tensor) and value.dim() > time_dim:
+        return value.unsqueeze(time_dim)
+    return value
+
+
+def _rec_weight_grad(g_h: torch.Tensor, s_seq: torch.Tensor, time_dim: int, w_dims: int) -> torch.Tensor:
+    """``Σ_{t≥1} gH[t]^T S[t-1]`` as one matrix product (one per member for 3-d weights)."""
+    steps, n = g_h.shape[time_dim], g_h.shape[-1]
+    later = g_h.narrow(time_dim, 1, steps - 1)
+    earlier = s_seq.narrow(time_dim, 0, steps - 1)
+    if w_dims == 2:
+        return later.reshape(-1, n).transpose(0, 1) @ earlier.reshape(-1, n)
+    members = g_h.shape[0]
+    return torch.bmm(later.reshape(members, -1, n).transpose(1, 2), earlier.reshape(members, -1, n))
+
+
+def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None = None,
+                 w_rec: torch.Tensor | None = None, time_dim: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run the LIF dynamics over the whole sequence in one fused autograd node.
+
+    Args:
+        current: ``C`` (or ``I`` without recurrence), time along ``time_dim``.
+        dyn: the constants (:class:`Dynamics`).
+        v0: the membrane before the first step (``None``: 0).
+        w_rec: recurrent weights ``[n, n]`` (or ``[M, n, n]`` per member), ``None`` for feed-forward.
+    Returns:
+        ``(spikes, v_seq)`` shaped like ``current``: ``S[t]`` (0/1 in the current's dtype) and the
+        post-reset membranes ``V[t]``; ``v_seq`` indexed at the last step is the final state.
+    """
+    if w_rec is not None and current.dim() != (3 if w_rec.dim() == 2 else 4):
+        raise ValueError(f"current must be [T, B, n] with 2-d w_rec, or [M, T, B, n] with 3-d w_rec; got "
+                         f"shapes {tuple(current.shape)} and {tuple(w_rec.shape)}")
+    if v0 is not None and not isinstance(v0, torch.Tensor):
+        v0 = torch.full_like(current.select(time_dim, 0), float(v0)) if float(v0) != 0.0 else None
+    return _FusedLIF.apply(current, v0, w_rec, dyn, time_dim)
