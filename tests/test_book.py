@@ -46,3 +46,13 @@ def test_no_file_refers_outside_the_repository():
     needles = ("../" + "shared", "DESIGN" + ".md")  # spelled apart so that this file does not match itself
     offenders = [str(p) for p in tracked if any(n in p.read_text(errors="ignore") for n in needles)]
     assert offenders == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES, ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter_with_its_help(notebook):
+    import papermill
+
+    inspected = papermill.inspect_notebook(str(notebook))
+    fields = config.experiment_class(notebook.stem).model_fields
+    assert list(inspected) == list(fields)
+    assert all(inspected[k]["help"] == (f.description or "") for k, f in fields.items())

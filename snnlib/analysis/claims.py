@@ -9,23 +9,23 @@ correction across **every** effect of the study as one family, and the verdict w
 SESOI). :func:`effects` builds the rows, :func:`judge` adjusts them, :func:`verdicts` combines them per
 claim.
 
-Effects and their smallest effect sizes of interest (SESOI), in the effect's own units:
+Effects and their smallest effect sizes of interest (SESOI), in the effect's own units::
 
-C1  leakage trades memory retention against robustness (02_leakage; small λ = strong leak)
-    memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall at the longest delay     +   0.3
-    robustness  per-seed Spearman ρ(λ, chance-corrected robust accuracy) at the middle budget:
-                spike flips on delayed-recall (the same networks), L∞ on the analog task        -   0.3
-C2  reset is essential for uninterrupted processing (03_reset), per λ, feed-forward and recurrent,
-    trained on single samples and on streams
-    drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean accuracy at ≥ 2       +   0.02
-C3  reset buys efficiency (03_reset), per task and λ, feed-forward
-    hidden-layer SynOps per sample, (no reset - hard) / hard; counts only at matched accuracy     +   0.05
-C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task and λ
-    accuracy    recurrent - feed-forward (matched pair: same width)                               +   0.02
-    parameters  recurrent - feed-forward as wide as the recurrent layer has weights              +   0.02
-    robustness  chance-corrected robust accuracy, recurrent - feed-forward                        -   0.05
-G   generalization, two-sided: train - test gap and accuracy at untrained delays along λ (02);
-    gap, no reset - hard (03); gap, recurrent - feed-forward (04)                                 0   0.3 / 0.02
+    C1  leakage trades memory retention against robustness (02_leakage; small λ = strong leak)
+        memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall at the longest delay     +   0.3
+        robustness  per-seed Spearman ρ(λ, chance-corrected robust accuracy) at the middle budget:
+                    spike flips on delayed-recall (the same networks), L∞ on the analog task        -   0.3
+    C2  reset is essential for uninterrupted processing (03_reset), per λ, feed-forward and recurrent,
+        trained on single samples and on streams
+        drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean accuracy at ≥ 2       +   0.02
+    C3  reset buys efficiency (03_reset), per task and λ, feed-forward
+        hidden-layer SynOps per sample, (no reset - hard) / hard; counts only at matched accuracy     +   0.05
+    C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task and λ
+        accuracy    recurrent - feed-forward (matched pair: same width)                               +   0.02
+        parameters  recurrent - feed-forward as wide as the recurrent layer has weights              +   0.02
+        robustness  chance-corrected robust accuracy, recurrent - feed-forward                        -   0.05
+    G   generalization, two-sided: train - test gap and accuracy at untrained delays along λ (02);
+        gap, no reset - hard (03); gap, recurrent - feed-forward (04)                                 0   0.3 / 0.02
 
 Why these SESOIs: accuracies are measured on 512 test samples, whose binomial standard error is about
 2 points, so a difference under 2 points is within one run's measurement noise; ρ = 0.3 is a weak

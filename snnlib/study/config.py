@@ -81,7 +81,7 @@ class Experiment(BaseModel):
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}
 
     profile: Profile = Field("quick", description="smoke | quick | full: supplies every parameter left at None")
-    seeds: PositiveInt = Field(description="number of seeds per configuration (one seed = one data set and "
+    seeds: PositiveInt = Field(description="number of seeds per configuration (one seed is one data set and "
                                            "initialisation for every variant)")
     hidden: list[PositiveInt] = Field(min_length=1, description="sizes of the spiking layers")
     batch_size: PositiveInt = Field(description="minibatch size")
@@ -193,7 +193,7 @@ class _Audit(BaseModel):
     """Mix-in: the attack audit (snnlib.measure.audit) and input noise."""
 
     radii: list[NonNegativeFloat] = Field(min_length=1, description="L∞ attack radii on analog tasks, in units "
-                                                                    "of the task's input scale (1 = one grey level)")
+                                                                    "of the task's input scale (1: one grey level)")
     flips: list[NonNegativeInt] = Field(min_length=1, description="spike-flip budgets per sample on spike tasks")
     noise_levels: list[NonNegativeFloat] = Field(min_length=1, description="noise levels (Gaussian σ in input "
                                                                            "scales on currents; deletion/insertion "
@@ -227,7 +227,7 @@ class Baseline(_Tasks, Experiment):
         "smoke": dict(decay=0.5, variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
                       epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128),
         "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
-                      epochs={"digits": 15, "delayed-recall": 30}, delay=6, n_train=1024, n_test=512),
+                      epochs={"digits": 10, "delayed-recall": 20}, delay=6, n_train=1024, n_test=512),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                      epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=4096, n_test=1024),
     }
@@ -257,11 +257,11 @@ class Leakage(_Audit, _Tasks, Experiment):
                       epochs={"delayed-recall": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
                       restarts=1, square_queries=20),
-        "quick": dict(decays=[0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0], delays=[0, 2, 4, 8, 16], robust_delay=4,
-                      second_task="seq-digits", epochs={"delayed-recall": 30, "seq-digits": 40},
-                      n_train=1024, n_test=512, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 16.0], flips=[0, 1, 2, 4, 8, 32],
-                      noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=128, pgd_steps=50, restarts=2,
-                      square_queries=200),
+        "quick": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], delays=[0, 4, 8, 16], robust_delay=4,
+                      second_task="seq-digits", epochs={"delayed-recall": 20, "seq-digits": 20},
+                      n_train=1024, n_test=512, radii=[0.0, 1.0, 4.0], flips=[0, 2, 8],
+                      noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
+                      square_queries=100),
         "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
                      robust_delay=4, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
                      n_train=4096, n_test=1024, radii=[0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 6.0],
@@ -282,7 +282,7 @@ class Reset(_Tasks, Experiment):
     train_stream_length: NonNegativeInt = Field(description="samples per training stream for networks trained "
                                                             "on streams (0: no such condition)")
     rate_regs: list[NonNegativeFloat] = Field(min_length=1, description="firing-rate regularisation strengths "
-                                                                        "(the efficiency frontier); 0 = none")
+                                                                        "(the efficiency frontier); 0: none")
     delay: NonNegativeInt = Field(description="delay D of delayed-recall")
 
     @field_validator("variants", mode="before")
@@ -305,10 +305,10 @@ class Reset(_Tasks, Experiment):
         "smoke": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], decays=[0.5], tasks=["digits"],
                       stream_task="digits", stream_length=4, train_stream_length=0, rate_regs=[0.0],
                       epochs={"digits": 2}, delay=4, n_train=256, n_test=128),
-        "quick": dict(variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset",
-                                "RLIF", "RLIF-noreset", "RIF", "RIF-noreset"], decays=[0.5, 0.9],
+        "quick": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset", "RLIF", "RLIF-noreset", "RIF",
+                                "RIF-noreset"], decays=[0.5, 0.9],
                       tasks=["digits", "delayed-recall"], stream_task="digits", stream_length=16,
-                      train_stream_length=4, rate_regs=[0.0, 0.5, 2.0], epochs={"digits": 15, "delayed-recall": 30},
+                      train_stream_length=4, rate_regs=[0.0, 1.0], epochs={"digits": 10, "delayed-recall": 20},
                       delay=4, n_train=1024, n_test=512),
         "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["digits", "delayed-recall", "seq-digits"],
                      stream_task="digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
@@ -341,13 +341,11 @@ class Recurrence(_Audit, _Tasks, Experiment):
                       matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
                       restarts=1, square_queries=20),
-        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9], tasks=["temporal-xor", "mnist1d",
-                                                                                       "seq-digits"],
+        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9], tasks=["temporal-xor", "seq-digits"],
                       gaps=[0, 5, 10, 20], matched_control=True,
-                      epochs={"temporal-xor": 20, "mnist1d": 30, "seq-digits": 40}, n_train=2048, n_test=512,
-                      radii=[0.0, 0.5, 1.0, 2.0, 4.0, 16.0], flips=[0, 1, 2, 4, 8, 32],
-                      noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=128, pgd_steps=50, restarts=2,
-                      square_queries=200),
+                      epochs={"temporal-xor": 20, "seq-digits": 20}, n_train=1024, n_test=512,
+                      radii=[0.0, 1.0, 4.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=32,
+                      pgd_steps=50, restarts=2, square_queries=100),
         "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
                      tasks=["temporal-xor", "mnist1d", "seq-digits"], gaps=[0, 5, 10, 20, 40], matched_control=True,
                      epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
@@ -385,7 +383,7 @@ class Reproducibility(BaseModel):
 
 COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1, scheduler=None),
-    "quick": dict(seeds=12, hidden=[128], batch_size=64, lr=3e-3, device="auto", workers=1, scheduler=None),
+    "quick": dict(seeds=12, hidden=[64], batch_size=64, lr=3e-3, device="auto", workers=2, scheduler=None),
     "full": dict(seeds=20, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1, scheduler=None),
 }
 

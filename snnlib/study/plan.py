@@ -60,7 +60,8 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
 
     cfg = config.resolve(name, profile)
     if name not in runs.RUNS:
-        return dict(experiment=name, runs=0, recorded=0, stale=0, groups=0, largest_group=0, estimate_s=0.0)
+        return dict(experiment=name, runs=0, recorded=0, stale=0, groups=0, largest_group=0, training_s=0.0,
+                    measures_s=0.0, estimate_s=0.0)
     planned = sweep.plan(runs.runs_of(cfg))
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
     current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None and not records.is_stale(r)]
@@ -68,7 +69,7 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
     done = {records.canonical_key(p) for p in current}
     todo = [p for p in planned if records.canonical_key(p) not in done]
     work = sweep.groups(todo)
-    estimate = 0.0
+    estimate = train_s = 0.0
     if calibrate and work:
         by_shape: dict = {}
         for group in work:
@@ -77,6 +78,7 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
             if shape not in by_shape:
                 by_shape[shape] = _time_group(group)
             estimate += by_shape[shape]
+        train_s = estimate
         audits: dict = {}
         for p in todo:
             if p["measures"]:
@@ -85,7 +87,8 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
                     audits[kind] = _time_audit(p)
                 estimate += audits[kind]
     return dict(experiment=name, runs=len(planned), recorded=len(current), stale=stale, groups=len(work),
-                largest_group=max((len(g) for g in work), default=0), estimate_s=estimate)
+                largest_group=max((len(g) for g in work), default=0), training_s=train_s,
+                measures_s=estimate - train_s, estimate_s=estimate)
 
 
 def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd.DataFrame:
@@ -93,6 +96,6 @@ def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd
     rows = [plan_experiment(n, profile, calibrate) for n in names]
     table = pd.DataFrame(rows)
     total = dict(experiment="total", **{c: table[c].sum() for c in ("runs", "recorded", "stale", "groups",
-                                                                      "estimate_s")},
+                                                                      "training_s", "measures_s", "estimate_s")},
                  largest_group=table["largest_group"].max())
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
