@@ -71,6 +71,8 @@ SESOI = dict(
 )
 MIN_ABOVE_CHANCE = 0.05
 MATCHED_ACCURACY = 0.02
+#: the fewest seeds an effect is judged on (below, e.g. when most runs sit at chance, it is listed only)
+MIN_SEEDS = 5
 
 
 # --- per-run scores ------------------------------------------------------------------------------------
@@ -140,11 +142,13 @@ def with_labels(records: pd.DataFrame) -> pd.DataFrame:
 # --- effect rows -----------------------------------------------------------------------------------------
 
 def estimable(compute):
-    """``compute()`` (per-seed values), or ``None`` when fewer than 2 seeds have them (e.g. every run at chance)."""
+    """``compute()`` (per-seed values), or ``None`` when fewer than :data:`MIN_SEEDS` seeds have one (e.g.
+    most runs at chance): such an effect is listed, not judged."""
     try:
-        return compute()
+        values = compute()
     except ValueError:
         return None
+    return values if len(values) >= MIN_SEEDS else None
 
 
 def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", **extra):
@@ -323,7 +327,7 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
         excluded = judged["n_excluded"].fillna(0) > 0
         judged.loc[excluded, "note"] = [f"{int(n)} run(s) at chance have no robustness value"
                                         for n in judged.loc[excluded, "n_excluded"]]
-    judged.loc[missing.to_numpy(), "note"] = "not estimable: fewer than 2 seeds with a value (runs at chance)"
+    judged.loc[missing.to_numpy(), "note"] = f"not estimable: fewer than {MIN_SEEDS} seeds with a value (runs at chance)"
     return judged
 
 

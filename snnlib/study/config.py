@@ -202,6 +202,8 @@ class _Audit(BaseModel):
     pgd_steps: PositiveInt = Field(description="PGD steps per restart")
     restarts: PositiveInt = Field(description="PGD random restarts")
     square_queries: PositiveInt = Field(description="query budget of the gradient-free Square attack")
+    attack_losses: list[Literal["ce", "margin"]] = Field(min_length=1, description="losses the white-box and "
+                                                         "transfer attacks ascend (cross-entropy, margin)")
 
 
 # --- the experiments --------------------------------------------------------------------------------
@@ -256,17 +258,18 @@ class Leakage(_Audit, _Tasks, Experiment):
         "smoke": dict(decays=[0.0, 0.5, 1.0], delays=[0, 4], robust_delay=4, second_task="seq-digits",
                       epochs={"delayed-recall": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
-                      restarts=1, square_queries=20),
+                      restarts=1, square_queries=20, attack_losses=["margin"]),
         "quick": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], delays=[0, 4, 8, 16], robust_delay=4,
                       second_task="seq-digits", epochs={"delayed-recall": 20, "seq-digits": 20},
                       n_train=1024, n_test=512, radii=[0.0, 1.0, 4.0], flips=[0, 2, 8],
                       noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
-                      square_queries=100),
+                      square_queries=100, attack_losses=["margin"]),
         "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
                      robust_delay=4, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
-                     n_train=4096, n_test=1024, radii=[0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 6.0],
+                     n_train=4096, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
                      flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
-                     audit_samples=512, pgd_steps=100, restarts=4, square_queries=1000),
+                     audit_samples=512, pgd_steps=100, restarts=4, square_queries=1000,
+                     attack_losses=["ce", "margin"]),
     }
 
 
@@ -308,7 +311,7 @@ class Reset(_Tasks, Experiment):
         "quick": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset", "RLIF", "RLIF-noreset", "RIF",
                                 "RIF-noreset"], decays=[0.5, 0.9],
                       tasks=["digits", "delayed-recall"], stream_task="digits", stream_length=16,
-                      train_stream_length=4, rate_regs=[0.0, 1.0], epochs={"digits": 10, "delayed-recall": 20},
+                      train_stream_length=4, rate_regs=[0.0, 0.5, 2.0], epochs={"digits": 10, "delayed-recall": 20},
                       delay=4, n_train=1024, n_test=512),
         "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["digits", "delayed-recall", "seq-digits"],
                      stream_task="digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
@@ -340,18 +343,18 @@ class Recurrence(_Audit, _Tasks, Experiment):
         "smoke": dict(variants=["LIF", "RLIF"], decays=[0.5], tasks=["temporal-xor", "seq-digits"], gaps=[5],
                       matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
-                      restarts=1, square_queries=20),
+                      restarts=1, square_queries=20, attack_losses=["margin"]),
         "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9], tasks=["temporal-xor", "seq-digits"],
-                      gaps=[0, 5, 10, 20], matched_control=True,
+                      gaps=[0, 5, 20], matched_control=True,
                       epochs={"temporal-xor": 20, "seq-digits": 20}, n_train=1024, n_test=512,
                       radii=[0.0, 1.0, 4.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=32,
-                      pgd_steps=50, restarts=2, square_queries=100),
+                      pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"]),
         "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
                      tasks=["temporal-xor", "mnist1d", "seq-digits"], gaps=[0, 5, 10, 20, 40], matched_control=True,
                      epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
-                     radii=[0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 6.0], flips=[0, 1, 2, 4, 8, 16, 64],
+                     radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], flips=[0, 1, 2, 4, 8, 16, 64],
                      noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=512, pgd_steps=100, restarts=4,
-                     square_queries=1000),
+                     square_queries=1000, attack_losses=["ce", "margin"]),
     }
 
 

@@ -266,7 +266,7 @@ def measure_audit(model, task, p, twin) -> dict:
     mp = p["measure_params"]
     n = min(mp.get("audit_samples", 128), len(task.y_test))
     budget = dict(steps=mp.get("pgd_steps", 50), restarts=mp.get("restarts", 2),
-                  square_queries=mp.get("square_queries", 200))
+                  square_queries=mp.get("square_queries", 200), losses=tuple(mp.get("losses", ("ce", "margin"))))
     if task.encoding == "spikes":
         curve = audit.audit_curve(model, task, [int(f) for f in mp.get("flips", [0, 1])], seed=p["seed"],
                                   n_samples=n, twin=twin, **budget)

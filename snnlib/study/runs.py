@@ -44,7 +44,7 @@ def audit_params(cfg, **extra) -> dict:
     """The audit's settings from ``cfg`` (radii, flips, noise, samples, budgets)."""
     return dict(radii=list(cfg.radii), flips=list(cfg.flips), noise_levels=list(cfg.noise_levels),
                 audit_samples=cfg.audit_samples, pgd_steps=cfg.pgd_steps, restarts=cfg.restarts,
-                square_queries=cfg.square_queries, **extra)
+                square_queries=cfg.square_queries, losses=list(cfg.attack_losses), **extra)
 
 
 def baseline_runs(cfg) -> list[dict]:
