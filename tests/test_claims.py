@@ -8,7 +8,7 @@ import pytest
 
 from snnlib.analysis import claims
 
-SEEDS = range(12)  # at least claims.MIN_SEEDS
+SEEDS = range(12)
 DECAYS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 

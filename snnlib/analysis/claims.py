@@ -71,8 +71,9 @@ SESOI = dict(
 )
 MIN_ABOVE_CHANCE = 0.05
 MATCHED_ACCURACY = 0.02
-#: the fewest seeds an effect is judged on (below, e.g. when most runs sit at chance, it is listed only)
-MIN_SEEDS = 5
+#: an effect is judged only on at least this fraction of the study's seeds (fewer, e.g. when most runs sit
+#: at chance, and it is listed, not judged)
+MIN_SEED_FRACTION = 0.5
 
 
 # --- per-run scores ------------------------------------------------------------------------------------
@@ -105,10 +106,12 @@ def chance_corrected(robust, clean, chance) -> float:
 
 def robustness_scores(records: pd.DataFrame, radius: float | None = None) -> pd.DataFrame:
     """Per run, the chance-corrected worst-case robustness at ``radius`` (default: each task's middle
-    radius), in column ``robustness`` (NaN for runs at chance)."""
+    radius of the grid, the full-range sanity radius aside), in column ``robustness`` (NaN for runs at
+    chance)."""
     rows = audit_rows(records)
     if rows.empty:
         return rows
+    rows = rows[~rows["full_range"].astype(bool)]  # the sanity radius covering the whole input range
     out = []
     for task, part in rows.groupby("task", sort=False):
         r = middle(part["radius"].unique()) if radius is None else radius
@@ -142,13 +145,12 @@ def with_labels(records: pd.DataFrame) -> pd.DataFrame:
 # --- effect rows -----------------------------------------------------------------------------------------
 
 def estimable(compute):
-    """``compute()`` (per-seed values), or ``None`` when fewer than :data:`MIN_SEEDS` seeds have one (e.g.
-    most runs at chance): such an effect is listed, not judged."""
+    """``compute()`` (per-seed values), or ``None`` when fewer than 2 seeds have one (e.g. every run at
+    chance)."""
     try:
-        values = compute()
+        return compute()
     except ValueError:
         return None
-    return values if len(values) >= MIN_SEEDS else None
 
 
 def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", **extra):
@@ -308,10 +310,13 @@ def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame
 def judge(rows: pd.DataFrame) -> pd.DataFrame:
     """:func:`snnlib.analysis.stats.adjust` over the whole family, then the matched-accuracy rule of C3.
 
-    Rows without per-seed values (fewer than 2 seeds had any, e.g. every run at chance) are not part of
-    the family: they are listed with NaN statistics, verdict *inconclusive* and a note saying why."""
+    Rows with per-seed values on fewer than half the study's seeds (:data:`MIN_SEED_FRACTION`, and at
+    least 2; e.g. when most runs sit at chance) are not part of the family: they are listed with NaN
+    statistics, verdict *inconclusive* and a note saying why."""
     rows = rows.reset_index(drop=True)
-    missing = rows["values"].map(lambda v: v is None)
+    most = max((len(v) for v in rows["values"] if v is not None), default=0)
+    minimum = max(2, math.ceil(MIN_SEED_FRACTION * most))
+    missing = rows["values"].map(lambda v: v is None or len(v) < minimum)
     judged = stats.adjust(rows[~missing]) if (~missing).any() else rows.iloc[:0].copy()
     if missing.any():
         empty = rows[missing].assign(estimate=math.nan, n_seeds=0, p=math.nan, p_adjusted=math.nan, level=math.nan,
@@ -327,7 +332,7 @@ def judge(rows: pd.DataFrame) -> pd.DataFrame:
         excluded = judged["n_excluded"].fillna(0) > 0
         judged.loc[excluded, "note"] = [f"{int(n)} run(s) at chance have no robustness value"
                                         for n in judged.loc[excluded, "n_excluded"]]
-    judged.loc[missing.to_numpy(), "note"] = f"not estimable: fewer than {MIN_SEEDS} seeds with a value (runs at chance)"
+    judged.loc[missing.to_numpy(), "note"] = f"not estimable: fewer than {minimum} seeds with a value (runs at chance)"
     return judged
 
 

@@ -264,7 +264,9 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
 
     Scale. Effects sharing one unit are drawn as measured (x axis "effect (unit)"); otherwise each row is
     divided by its own SESOI, :math:`(\hat e, l, h) / \mathrm{SESOI}`, so the band is :math:`[-1, 1]` on every
-    row and one axis fits all (x axis "effect in units of its SESOI").
+    row and one axis fits all (x axis "effect in units of its SESOI"), drawn on a symmetric-log scale
+    (linear within ±1 SESOI, logarithmic beyond) so that a 100-SESOI effect and a 0.5-SESOI one are both
+    legible. Rows with a ``task`` (and ``decay``) column say so in their label.
 
     Args:
         effects: columns ``claim, effect, estimate, ci_low, ci_high, sesoi, verdict``, optionally ``unit``
@@ -305,9 +307,12 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
         labels.append(str(claim))
         for i in group.index:
             rows[i] = len(labels)
-            labels.append(f"  {group.at[i, 'effect']}")
+            where = [str(group.at[i, "task"])] if "task" in group and str(group.at[i, "task"]) else []
+            if "decay" in group and pd.notna(group.at[i, "decay"]):
+                where.append(f"λ {group.at[i, 'decay']:g}")
+            labels.append(f"  {group.at[i, 'effect']}" + (f"  ({', '.join(where)})" if where else ""))
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.8 + 0.32 * len(labels)))
+        _, ax = plt.subplots(figsize=(7, 0.8 + 0.26 * len(labels)))
     y = {i: -r for i, r in rows.items()}
     shade = False
     for k, start in enumerate(heading_rows):  # a light band behind every other claim
@@ -332,6 +337,8 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
         ax.get_yticklabels()[r].set_fontweight("bold")
     ax.set_ylim(-len(labels) + 0.5, 0.5)
     ax.grid(axis="y", visible=False)
+    if normalise:
+        ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("effect in units of its SESOI (shaded: ±SESOI)" if normalise else
                   f"effect ({unit})  (shaded: ±SESOI)" if unit else "effect (shaded: ±SESOI)")
     if title is None and "n_seeds" in frame.columns:

@@ -55,24 +55,60 @@ def _lambda(value) -> str:
 
 
 def effects_table(judged: pd.DataFrame) -> pd.DataFrame:
-    """Judged effects as a display table: claim, effect, task, λ, estimate [interval], p, Holm p, SESOI,
-    seeds, verdict, note."""
+    """Judged effects as a compact display table indexed by effect: where (task, λ), estimate with its
+    interval at the Holm-adjusted level, the Holm-adjusted p, the SESOI, seeds, verdict and note."""
     frame = pd.DataFrame(judged)
-    return pd.DataFrame({
-        "claim": frame["claim"], "effect": frame["effect"], "task": frame["task"], "λ": frame["decay"].map(_lambda),
-        "estimate [adjusted CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" for e, lo, hi in
-                                   zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
-        "p": frame["p"].map(lambda v: f"{v:.4f}"), "Holm p": frame["p_adjusted"].map(lambda v: f"{v:.4f}"),
+    where = [t if pd.isna(d) else f"{t}, λ {d:g}" for t, d in zip(frame["task"], frame["decay"])]
+    table = pd.DataFrame({
+        "effect": frame["effect"], "where": where,
+        "estimate [adjusted CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(e) else "not estimated"
+                                   for e, lo, hi in zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
+        "Holm p": [f"{v:.4f}" if pd.notna(v) else "—" for v in frame["p_adjusted"]],
         "SESOI": frame["sesoi"].map(lambda v: f"{v:g}"), "seeds": frame["n_seeds"], "verdict": frame["verdict"],
-        "note": frame.get("note", pd.Series("", index=frame.index)).fillna("")}).reset_index(drop=True)
+        "note": frame.get("note", pd.Series("", index=frame.index)).fillna("")})
+    return table.set_index("effect")
+
+
+def arm_summary(judged: pd.DataFrame, arm: str | None = None) -> str:
+    """One sentence on a claim arm's rows: how many comparisons got each verdict, and the largest one,
+    e.g. ``"supported in 9 of 24 comparisons (largest 0.50 on temporal-xor (gap 5), λ 0.5), negligible in 13"``."""
+    rows = judged if arm is None else judged[judged["arm"] == arm]
+    if rows.empty:
+        return "no comparison"
+    counts = rows["verdict"].value_counts()
+    order = [v for v in ("supported", "not supported", "higher", "lower", "negligible", "inconclusive") if v in counts]
+    parts = []
+    for verdict in order:
+        text = f"{verdict} in {counts[verdict]} of {len(rows)} comparisons" if not parts else f"{verdict} in {counts[verdict]}"
+        if verdict in ("supported", "not supported", "higher", "lower"):
+            best = rows[rows["verdict"] == verdict].loc[lambda d: d["estimate"].abs().idxmax()]
+            where = best["task"] + ("" if pd.isna(best["decay"]) else f", λ {best['decay']:g}")
+            text += f" (largest {best['estimate']:.2f} on {where})"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 def claims_display(table: pd.DataFrame) -> pd.DataFrame:
     """The table of ``snnlib claims`` formatted for the book (numbers rounded, no bare NaN)."""
     shown = table.copy()
     for column in ("estimate", "ci_low", "ci_high", "sesoi"):
-        shown[column] = shown[column].map(lambda v: f"{v:.3f}")
+        shown[column] = shown[column].map(lambda v: f"{v:.3f}" if pd.notna(v) else "—")
     for column in ("p", "p_adjusted"):
-        shown[column] = shown[column].map(lambda v: f"{v:.4f}")
+        shown[column] = shown[column].map(lambda v: f"{v:.4f}" if pd.notna(v) else "—")
     shown["lambda"] = shown["lambda"].map(_lambda)
     return shown.set_index(["claim", "arm", "effect"])
+
+
+def flag_table(flags: pd.DataFrame) -> pd.DataFrame:
+    """The audit's sanity checks per task and variant, only the rows where some check failed; a single
+    row saying so when none did (no bare empty table)."""
+    checks = ["masking_suspected", "not_monotone", "above_chance_at_full_range"]
+    if flags.empty:
+        return pd.DataFrame({"sanity checks": ["no audited runs"]})
+    failed = flags[flags[checks].sum(axis=1) > 0]
+    if failed.empty:
+        return pd.DataFrame({"sanity checks": [f"all {int(flags['runs'].sum())} audited runs passed: none flagged "
+                                               "for gradient masking, every curve non-increasing, chance at the "
+                                               "full-range radius"]})
+    shown = failed.assign(decay=failed["decay"].map(lambda d: f"{d:g}")).rename(columns={"label": "variant", "decay": "λ"})
+    return shown.set_index(["task", "variant", "λ"])
