@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from snnlib.data.names import TASK_NAMES
 from snnlib.model.variants import Variant
@@ -69,6 +69,16 @@ def check_scheduler(value):
     return value
 
 
+def _one_size(value):
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Device = Annotated[str, AfterValidator(check_device)]
+Scheduler = Annotated[str | None, AfterValidator(check_scheduler)]
+VariantNames = Annotated[list[str], BeforeValidator(check_variant_names)]
+Hidden = Annotated[list[PositiveInt], BeforeValidator(_one_size), Field(min_length=1)]
+
+
 # --- the common part -------------------------------------------------------------------------------
 
 class Experiment(BaseModel):
@@ -83,29 +93,14 @@ class Experiment(BaseModel):
     profile: Profile = Field("quick", description="smoke | quick | full: supplies every parameter left at None")
     seeds: PositiveInt = Field(description="number of seeds per configuration (one seed is one data set and "
                                            "initialisation for every variant)")
-    hidden: list[PositiveInt] = Field(min_length=1, description="sizes of the spiking layers")
+    hidden: Hidden = Field(description="sizes of the spiking layers")
     batch_size: PositiveInt = Field(description="minibatch size")
     lr: PositiveFloat = Field(description="Adam learning rate")
-    device: str = Field("auto", description='"auto", "cpu", "cuda" or "cuda:N"')
+    device: Device = Field("auto", description='"auto", "cpu", "cuda" or "cuda:N"')
     workers: PositiveInt = Field(1, description="parallel training processes on this machine")
-    scheduler: str | None = Field(None, description="a Dask scheduler address (tcp://HOST:PORT) to train on "
+    scheduler: Scheduler = Field(None, description="a Dask scheduler address (tcp://HOST:PORT) to train on "
                                                     "a cluster; null trains here")
     reuse_stale: bool = Field(False, description="reuse records made by other code instead of retraining them")
-
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value):
-        return check_device(value)
-
-    @field_validator("scheduler")
-    @classmethod
-    def _scheduler(cls, value):
-        return check_scheduler(value)
-
-    @field_validator("hidden", mode="before")
-    @classmethod
-    def _one_size(cls, value):
-        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
 
     # --- epochs per task ---------------------------------------------------------------------------
     def trained_tasks(self) -> list[str]:
@@ -213,14 +208,9 @@ class Baseline(_Tasks, Experiment):
 
     name: ClassVar[str] = "01_dynamics_and_baseline"
     decay: Decay = Field(description="λ of the leaky variants")
-    variants: list[str] = Field(description='variant names, or "all"')
+    variants: VariantNames = Field(description='variant names, or "all"')
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
     delay: NonNegativeInt = Field(description="delay D of delayed-recall")
-
-    @field_validator("variants", mode="before")
-    @classmethod
-    def _variants(cls, value):
-        return check_variant_names(value)
 
     def trained_tasks(self):
         return list(self.tasks)
@@ -277,7 +267,7 @@ class Reset(_Tasks, Experiment):
     """03 (C2, C3): hard / soft / no reset, leaky at several λ and not, on streams and for efficiency."""
 
     name: ClassVar[str] = "03_reset"
-    variants: list[str] = Field(description="variants compared (all reset modes, with and without leak)")
+    variants: VariantNames = Field(description="variants compared (all reset modes, with and without leak)")
     decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
     stream_task: TaskName = Field(description="the task whose samples are streamed (one of tasks)")  # type: ignore[valid-type]
@@ -287,11 +277,6 @@ class Reset(_Tasks, Experiment):
     rate_regs: list[NonNegativeFloat] = Field(min_length=1, description="firing-rate regularisation strengths "
                                                                         "(the efficiency frontier); 0: none")
     delay: NonNegativeInt = Field(description="delay D of delayed-recall")
-
-    @field_validator("variants", mode="before")
-    @classmethod
-    def _variants(cls, value):
-        return check_variant_names(value)
 
     def trained_tasks(self):
         return list(self.tasks)
@@ -324,17 +309,12 @@ class Recurrence(_Audit, _Tasks, Experiment):
     """04 (C4): feed-forward vs recurrent in matched pairs, a parameter-matched wide control, a gap sweep."""
 
     name: ClassVar[str] = "04_recurrence"
-    variants: list[str] = Field(description="variants compared, feed-forward and recurrent")
+    variants: VariantNames = Field(description="variants compared, feed-forward and recurrent")
     decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
     tasks: list[TaskName] = Field(min_length=1, description="tasks with temporal structure")  # type: ignore[valid-type]
     gaps: list[NonNegativeInt] = Field(min_length=1, description="gaps between temporal-xor's events")
     matched_control: bool = Field(description="add a feed-forward network as wide as the recurrent one has "
                                               "weights (the parameter-matched control)")
-
-    @field_validator("variants", mode="before")
-    @classmethod
-    def _variants(cls, value):
-        return check_variant_names(value)
 
     def trained_tasks(self):
         return list(self.tasks)

@@ -28,11 +28,11 @@ measure, never to choose.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from snnlib.study.config import Decay, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, check_device
+from snnlib.study.config import Decay, Device, Hidden, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
 
 #: seed offset of the twin network that crafts transfer attacks (the same data, another initialisation)
 TWIN_SEED_OFFSET = 100_000
@@ -49,7 +49,7 @@ class RunParams(BaseModel):
     task_params: dict[str, Any] = {}
     variant: str = "LIF"
     decay: Decay = 0.5
-    hidden: Annotated[list[PositiveInt], Field(min_length=1)] = [128]
+    hidden: Hidden = [128]
     readout_decay: Decay | None = None
     train_stream: NonNegativeInt = 0
     rate_reg: NonNegativeFloat = 0.0
@@ -57,19 +57,9 @@ class RunParams(BaseModel):
     batch_size: PositiveInt = 64
     lr: PositiveFloat = 3e-3
     seed: NonNegativeInt = 0
-    device: str = "auto"
+    device: Device = "auto"
     measures: list[str] = []
     measure_params: dict[str, Any] = {}
-
-    @field_validator("hidden", mode="before")
-    @classmethod
-    def _one_size(cls, value):
-        return [value] if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @field_validator("device")
-    @classmethod
-    def _device(cls, value):
-        return check_device(value)
 
     @field_validator("variant")
     @classmethod
