@@ -258,7 +258,7 @@ class Leakage(_Audit, _Tasks, Experiment):
                      robust_delay=4, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
                      n_train=4096, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
                      flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
-                     audit_samples=512, pgd_steps=100, restarts=4, square_queries=1000,
+                     audit_samples=128, pgd_steps=50, restarts=3, square_queries=300,
                      attack_losses=["ce", "margin"]),
     }
 
@@ -333,8 +333,8 @@ class Recurrence(_Audit, _Tasks, Experiment):
                      tasks=["temporal-xor", "mnist1d", "seq-digits"], gaps=[0, 5, 10, 20, 40], matched_control=True,
                      epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
                      radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], flips=[0, 1, 2, 4, 8, 16, 64],
-                     noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=512, pgd_steps=100, restarts=4,
-                     square_queries=1000, attack_losses=["ce", "margin"]),
+                     noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=128, pgd_steps=50, restarts=3,
+                     square_queries=300, attack_losses=["ce", "margin"]),
     }
 
 
