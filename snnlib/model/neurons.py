@@ -49,18 +49,27 @@ RESETS = ("hard", "soft", "none")
 BACKENDS = ("fused", "torch")
 
 
-class _strict_atan(torch.autograd.Function):
-    """Forward: :math:`\\Theta(z) = [z > 0]`. Backward: the ArcTan surrogate of SpikingJelly."""
+def _strict(surrogate_backward, name: str):
+    r"""An autograd function: forward :math:`\Theta(z) = [z > 0]` (strict), backward ``surrogate_backward``
+    (one of SpikingJelly's ``*_backward(grad, z, alpha)``)."""
 
-    @staticmethod
-    def forward(ctx, z, alpha):
-        ctx.save_for_backward(z)
-        ctx.alpha = alpha
-        return (z > 0).to(z)
+    class Strict(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, z, alpha):
+            ctx.save_for_backward(z)
+            ctx.alpha = alpha
+            return (z > 0).to(z)
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        return surrogate.atan_backward(grad_output, ctx.saved_tensors[0], ctx.alpha)
+        @staticmethod
+        def backward(ctx, grad_output):
+            return surrogate_backward(grad_output, ctx.saved_tensors[0], ctx.alpha)
+
+    Strict.__name__ = Strict.__qualname__ = name
+    return Strict
+
+
+_strict_atan = _strict(surrogate.atan_backward, "_strict_atan")
+_strict_sigmoid = _strict(surrogate.sigmoid_backward, "_strict_sigmoid")
 
 
 class StrictATan(surrogate.ATan):
@@ -75,20 +84,6 @@ class StrictATan(surrogate.ATan):
         r""":math:`g'(z) = \alpha / (2 (1 + (\frac{\pi}{2} \alpha z)^2))`, ``α`` read from this object now."""
         a = z * (math.pi / 2 * self.alpha)
         return a.mul_(a).add_(1.0).reciprocal_().mul_(self.alpha / 2)
-
-
-class _strict_sigmoid(torch.autograd.Function):
-    r"""Forward: :math:`\Theta(z) = [z > 0]`. Backward: the sigmoid surrogate of SpikingJelly."""
-
-    @staticmethod
-    def forward(ctx, z, alpha):
-        ctx.save_for_backward(z)
-        ctx.alpha = alpha
-        return (z > 0).to(z)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return surrogate.sigmoid_backward(grad_output, ctx.saved_tensors[0], ctx.alpha)
 
 
 class StrictSigmoid(surrogate.Sigmoid):

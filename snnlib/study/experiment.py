@@ -136,11 +136,10 @@ def train_config(params: dict, seed: int | None = None):
 
 
 def build_task(params: dict):
-    """The task of a (validated) run, built from its seed; streams of ``train_stream`` samples if asked."""
+    """The task of a (validated) run, built from its seed (its training streams: :func:`_training_task`)."""
     from snnlib import data
 
-    task = data.get_task(params["task"], **{"seed": params["seed"], **params["task_params"]})
-    return task
+    return data.get_task(params["task"], **{"seed": params["seed"], **params["task_params"]})
 
 
 def build_model(params: dict, task, seed: int | None = None):
@@ -180,22 +179,18 @@ def run_group(group: list[dict]) -> list[dict]:
         raise ValueError("the runs of a group must share task, task parameters, hidden sizes, recurrence, "
                          "readout, epochs, batch size, learning rate and device")
     tasks = [build_task(p) for p in runs]
-    members, member_tasks, configs, owner = [], [], [], []
+    members, member_tasks, configs, roles = [], [], [], []  # roles[k]: (run index, "model" or "twin")
     for i, (p, task) in enumerate(zip(runs, tasks)):
-        members.append(build_model(p, task))
-        member_tasks.append(_training_task(p, task))
-        configs.append(train_config(p))
-        owner.append(i)
-        if _wants_twin(p):
-            twin_seed = p["seed"] + TWIN_SEED_OFFSET
-            members.append(build_model(p, task, seed=twin_seed))
-            member_tasks.append(member_tasks[-1])
-            configs.append(train_config(p, seed=twin_seed))
-            owner.append(-1 - i)
+        seeds = [(p["seed"], "model")] + ([(p["seed"] + TWIN_SEED_OFFSET, "twin")] if _wants_twin(p) else [])
+        for seed, role in seeds:
+            members.append(build_model(p, task, seed=seed))
+            member_tasks.append(_training_task(p, task))
+            configs.append(train_config(p, seed=seed))
+            roles.append((i, role))
     histories = fit_members(members, member_tasks, configs)
-    trained = {}
-    for model, history, who in zip(members, histories, owner):
-        trained.setdefault(who if who >= 0 else -1 - who, {})["twin" if who < 0 else "model"] = (model, history)
+    trained = [{} for _ in runs]
+    for model, history, (i, role) in zip(members, histories, roles):
+        trained[i][role] = (model, history)
     train_seconds = (time.perf_counter() - start) / len(runs)
     out = []
     for i, (p, task) in enumerate(zip(runs, tasks)):
@@ -208,7 +203,7 @@ def run_group(group: list[dict]) -> list[dict]:
     return out
 
 
-def run(params: dict, progress: bool = False) -> dict:
+def run(params: dict) -> dict:
     """Train and measure one network; returns its metrics (JSON-ready). The same as a group of one."""
     return run_group([params])[0]
 

@@ -38,7 +38,8 @@ def _time_group(group: list[dict]) -> float:
     fit_members(members, [small] * len(members), configs)
     per_batch = (time.perf_counter() - start) / -(-len(small.y_train) // p["batch_size"])
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
-    return per_batch * p["epochs"] * (batches + val / max(p["batch_size"], 1) / 4)
+    val_batches = val / p["batch_size"] / 4  # a validation pass: forward only, about a quarter of a training step
+    return per_batch * p["epochs"] * (batches + val_batches)
 
 
 def _time_audit(params: dict) -> float:

@@ -317,15 +317,14 @@ def execute_group(group: list[dict]) -> list[dict]:
     return [make(p, m, wall, str(device), device_name) for p, m in zip(group, results)]
 
 
-def execute(params: dict, directory: str | Path | None = None, progress: bool = False) -> dict:
+def execute(params: dict, directory: str | Path | None = None) -> dict:
     """Train canonical ``params`` now, write the record (atomically) and return it. No reuse check."""
     (record,) = execute_group([params])
     save(record, directory)
     return record
 
 
-def run(params: dict, force: bool = False, directory: str | Path | None = None, progress: bool = False,
-        reuse_stale: bool = False) -> dict:
+def run(params: dict, force: bool = False, directory: str | Path | None = None, reuse_stale: bool = False) -> dict:
     """The record of the run ``params``: the stored one if it exists and is not stale (unless ``force``),
     else trained now."""
     p = canonical(params)
@@ -333,7 +332,7 @@ def run(params: dict, force: bool = False, directory: str | Path | None = None, 
         existing = load(canonical_key(p), directory)
         if existing is not None and (reuse_stale or not is_stale(existing)):
             return existing
-    return execute(p, directory, progress=progress)
+    return execute(p, directory)
 
 
 # --- tables ---------------------------------------------------------------------------------------------

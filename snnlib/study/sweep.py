@@ -139,7 +139,7 @@ def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict
 def _group_limit(params: dict) -> int:
     from snnlib.model.ensemble import group_limit
 
-    hidden = params["hidden"]
+    hidden = params["hidden"]  # a rough size for the memory cap: 64 inputs and 10 classes assumed
     n_params = sum(a * b for a, b in zip([64] + hidden, hidden)) + hidden[-1] * 10
     return group_limit(n_params, params["device"])
 
