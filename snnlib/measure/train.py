@@ -159,32 +159,37 @@ def _losses_and_hits(logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tenso
     return ce.view(members, -1).mean(1), hits
 
 
-def _member_batches(tasks, names, idxs, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Member-first batches ``x [M, T, B, F]``, ``y [M, B(, K)]``; a task without the split (``None``)
-    contributes zeros of the same shape (its results are not used)."""
-    x_name, y_name = names
-    have = [t for t in tasks if getattr(t, x_name, None) is not None]
-    x_like, y_like = getattr(have[0], x_name), getattr(have[0], y_name)
-    xs, ys = [], []
-    for t, i in zip(tasks, idxs):
-        x, y = getattr(t, x_name, None), getattr(t, y_name, None)
-        xs.append(x[:, i] if x is not None else x_like.new_zeros(x_like[:, i].shape))
-        ys.append(y[i] if y is not None else y_like.new_zeros(y_like[i].shape))
-    return torch.stack(xs).to(device), torch.stack(ys).to(device)
+class _MemberSplit:
+    """One split (``("x_train", "y_train")`` or the validation pair) of every member's task, laid out
+    sample-major once, ``x [M, N, T, F]`` and ``y [M, N(, K)]``, so that a batch of every member is one
+    gather of contiguous ``T × F`` blocks (:meth:`batch`) instead of ``M`` strided gathers along the
+    sample axis of ``[T, N, F]``. A task without the split (``None``) contributes zeros of the same shape
+    (its results are not used). Pure copies: the batches hold exactly the task's numbers."""
+
+    def __init__(self, tasks, names, device):
+        x_name, y_name = names
+        have = [t for t in tasks if getattr(t, x_name, None) is not None]
+        x_like, y_like = getattr(have[0], x_name), getattr(have[0], y_name)
+        xs = [getattr(t, x_name, None) for t in tasks]
+        ys = [getattr(t, y_name, None) for t in tasks]
+        self.x = torch.stack([(x if x is not None else torch.zeros_like(x_like)).transpose(0, 1) for x in xs]).to(device)
+        self.y = torch.stack([y if y is not None else torch.zeros_like(y_like) for y in ys]).to(device)
+        self.members = torch.arange(len(tasks), device=device)[:, None]
+
+    def batch(self, idxs) -> tuple[torch.Tensor, torch.Tensor]:
+        """Member-first batches ``x [M, T, B, F]``, ``y [M, B(, K)]``; ``idxs``: one index tensor per member."""
+        rows = torch.stack(list(idxs)).to(self.x.device)
+        return self.x[self.members, rows].transpose(1, 2), self.y[self.members, rows]
 
 
 @torch.no_grad()
-def _accuracies(ensemble: EnsembleSNN, tasks, names, windows, batch_size: int, device) -> list[float]:
-    """Each member's accuracy on its own split ``names`` (eval mode; batches of ``batch_size``)."""
+def _accuracies(ensemble: EnsembleSNN, split: _MemberSplit, windows, batch_size: int) -> list[float]:
+    """Each member's accuracy on its own ``split`` (eval mode; batches of ``batch_size``)."""
     ensemble.eval()
-    have = [t for t in tasks if getattr(t, names[0], None) is not None]
-    shapes = {(tuple(getattr(t, names[0]).shape), tuple(getattr(t, names[1]).shape)) for t in have}
-    if len(shapes) != 1:
-        raise ValueError(f"all tasks of one ensemble must have {names[0]} and {names[1]} of one shape, got {shapes}")
-    n = len(getattr(have[0], names[1]))
-    hits = torch.zeros(len(tasks), dtype=torch.long)
+    n = split.y.shape[1]
+    hits = torch.zeros(split.y.shape[0], dtype=torch.long)
     for idx in torch.arange(n).split(batch_size):
-        x, y = _member_batches(tasks, names, [idx] * len(tasks), device)
+        x, y = split.batch([idx] * len(hits))
         hits += _losses_and_hits(ensemble.forward_members(x, windows), y)[1].cpu()
     per_sample = n * (len(windows[0]) if isinstance(windows[0], tuple) else 1)
     return (hits.double() / per_sample).tolist()
@@ -223,12 +228,19 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
     histories = [[] for _ in models]
     best = [dict(epoch=None, val_accuracy=None, state=None) for _ in models]
     progress = any(c.progress for c in configs)
+    train_split = _MemberSplit(tasks, ("x_train", "y_train"), device)
+    val_split = None
+    if any(has_val):
+        shapes = {(tuple(t.x_val.shape), tuple(t.y_val.shape)) for t, ok in zip(tasks, has_val) if ok}
+        if len(shapes) != 1:
+            raise ValueError(f"all tasks of one ensemble must have x_val and y_val of one shape, got {shapes}")
+        val_split = _MemberSplit(tasks, ("x_val", "y_val"), device)
     for epoch in tqdm(range(first.epochs), desc="epochs", disable=not progress, leave=False):
         ensemble.train()
         total_loss, correct = [0.0] * members, torch.zeros(members, dtype=torch.long)
         orders = [batches(n, first.batch_size, g) for g in shuffles]
         for idxs in zip(*orders):
-            x, y = _member_batches(tasks, ("x_train", "y_train"), idxs, device)
+            x, y = train_split.batch(idxs)
             losses, hits = _losses_and_hits(ensemble.forward_members(x, windows), y)
             if regularise:
                 losses = losses + rate_reg * ensemble.member_rates()
@@ -241,7 +253,7 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
         val = [None] * members
         if any(has_val):
             val_members = [m for m in range(members) if has_val[m]]
-            scores = _accuracies(ensemble, tasks, ("x_val", "y_val"), windows, first.batch_size, device)
+            scores = _accuracies(ensemble, val_split, windows, first.batch_size)
             for m in val_members:
                 val[m] = scores[m]
         for m in range(members):
