@@ -9,7 +9,8 @@ from torch import nn
 from snnlib.data.base import TaskData
 from snnlib.measure import attacks
 from snnlib.measure import audit as audit_mod
-from snnlib.measure.audit import (attack_surrogate, audit, audit_curve, normalised_auc, relative_robustness)
+from snnlib.measure.audit import (attack_surrogate, audit, audit_curve, audit_curves, audit_members, normalised_auc,
+                                  relative_robustness)
 from snnlib.model.models import build_snn
 from snnlib.model.neurons import StrictATan, VariantNode
 
@@ -197,6 +198,57 @@ def test_greedy_flips_raise_the_loss_of_a_linear_model():
     assert torch.allclose(after - before, best4, atol=1e-5)
 
 
+# --- stacking: a network's audit does not depend on the networks audited with it ------------------
+def _members(recurrent):
+    """Three networks of one shape with different dynamics (λ, reset), and their twins."""
+    names = ["RLIF", "RLIF-soft", "RIF-noreset"] if recurrent else ["LIF", "LIF-soft", "IF-noreset"]
+    nets = []
+    for seed, (name, lam) in enumerate(zip(names, (0.5, 0.9, 1.0))):
+        torch.manual_seed(seed)
+        nets.append(build_snn(5, [16], 3, name, lam))
+    return nets
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("encoding", ["current", "spikes"])
+def test_a_network_audited_in_a_stack_gets_its_audit_alone(recurrent, encoding):
+    models = _members(recurrent)
+    twins = [build_snn(5, [16], 3, "RLIF" if recurrent else "LIF", 0.7) for _ in models]
+    tasks = []
+    for seed in range(3):  # each network on its own data
+        x, y = spikes(n=24, seed=seed)
+        if encoding == "current":
+            x = torch.rand(6, 24, 5, generator=torch.Generator().manual_seed(seed))
+        tasks.append(make_task(x, y, 3, encoding))
+    radius = dict(eps=0.08, bounds=(0.0, 1.0)) if encoding == "current" else dict(flips=3)
+    stacked = audit_members(models, tasks, seeds=[3, 4, 5], twins=twins, batch_size=10, **radius, **FAST)
+    for m in range(3):
+        alone = audit(models[m], tasks[m], seed=3 + m, twin=twins[m], batch_size=10, **radius, **FAST)
+        assert torch.equal(stacked[m]["per_sample"], alone["per_sample"])
+        assert torch.equal(stacked[m]["clean_sample"], alone["clean_sample"])
+        assert stacked[m]["per_attack"] == alone["per_attack"] and stacked[m]["chance"] == alone["chance"]
+    bounds = dict(bounds=(0.0, 1.0)) if encoding == "current" else {}
+    curves = audit_curves(models, tasks, [0.05, 0.1] if encoding == "current" else [1, 3], seeds=[3, 4, 5],
+                          twins=twins, **bounds, **FAST)
+    alone = audit_curve(models[1], tasks[1], [0.05, 0.1] if encoding == "current" else [1, 3], seed=4, twin=twins[1],
+                        **bounds, **FAST)
+    assert curves[1]["rows"] == alone["rows"] and curves[1]["checks"] == alone["checks"]
+
+
+def test_stacked_audit_validation():
+    models = _members(False)
+    x, y = spikes(n=8)
+    current, other = make_task(torch.rand(6, 8, 5), y, 3), make_task(x, y, 3, "spikes")
+    with pytest.raises(ValueError, match="must share the input encoding"):
+        audit_members(models[:2], [current, other], seeds=[0, 1], eps=0.1, **FAST)
+    with pytest.raises(ValueError, match="models, tasks and seeds"):
+        audit_members(models, [current] * 3, seeds=[0], eps=0.1, **FAST)
+    with pytest.raises(ValueError, match="twins must hold one network per audited network"):
+        audit_members(models, [current] * 3, seeds=[0, 1, 2], twins=[models[0], None, None], eps=0.1, **FAST)
+    with pytest.raises(ValueError, match="only snnlib SNNs"):
+        audit_members([nn.Identity(), nn.Identity()], [current] * 2, seeds=[0, 1], eps=0.1, **FAST)
+
+
 # --- determinism and the surrogate swap -----------------------------------------------------------
 def test_audit_is_deterministic_for_a_seed(tiny_snn):
     x, y = spikes(seed=3)
@@ -260,15 +312,15 @@ def test_masking_is_flagged_for_spike_flips():
 def test_curve_enforces_monotonicity_and_records_it(monkeypatch):
     pattern = {0.1: [1, 0, 1, 1], 0.2: [1, 1, 0, 0], 1.0: [0, 0, 0, 0]}
 
-    def fake_audit(model, task, eps, **kw):
+    def fake_audit(models, tasks, eps, **kw):
         s = torch.tensor(pattern[eps], dtype=torch.bool)
         every = {"pgd-train-ce": s.clone(), "square": torch.ones(4, dtype=torch.bool)}
-        return dict(per_sample=s, per_attack_sample=every,
-                    accuracy=s.float().mean().item(), clean=1.0, chance=0.5, threat="linf", radius=eps,
-                    per_attack={"pgd-train-ce": s.float().mean().item(), "square": 1.0}, masking_gap=-1.0,
-                    skipped={}, settings={}, seconds={"total": 0.0})
+        return [dict(per_sample=s, per_attack_sample=every,
+                     accuracy=s.float().mean().item(), clean=1.0, chance=0.5, threat="linf", radius=eps,
+                     per_attack={"pgd-train-ce": s.float().mean().item(), "square": 1.0}, masking_gap=-1.0,
+                     skipped={}, settings={}, seconds={"total": 0.0})]
 
-    monkeypatch.setattr(audit_mod, "audit", fake_audit)
+    monkeypatch.setattr(audit_mod, "audit_members", fake_audit)
     task = make_task(torch.rand(2, 4, 3), torch.tensor([0, 1, 0, 1]))
     curve = audit_curve(None, task, [0.1, 0.2], bounds=(0.0, 1.0))
     assert [r["radius"] for r in curve["rows"]] == [0.1, 0.2, 1.0]

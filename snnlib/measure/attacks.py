@@ -96,17 +96,51 @@ def _check_spikes(x: torch.Tensor) -> None:
         raise ValueError("x must hold 0/1 spikes for spike deletion/insertion")
 
 
-def _generator(seed: int | torch.Generator) -> torch.Generator:
-    if isinstance(seed, torch.Generator):
+class Blocks:
+    """Random draws for a batch of ``M`` equal blocks of samples, block ``m`` drawn from ``generators[m]``.
+
+    A stacked audit (:func:`snnlib.measure.audit.audit_members`) attacks ``M`` networks at once on
+    member-major blocks of samples; each block draws what its network's attack alone would draw from its
+    own generator, so a network's attack does not depend on the others stacked with it."""
+
+    def __init__(self, generators):
+        self.generators = list(generators)
+        if not self.generators or not all(isinstance(g, torch.Generator) for g in self.generators):
+            raise ValueError("Blocks needs a non-empty list of torch.Generator")
+
+    @property
+    def device(self):
+        return self.generators[0].device
+
+
+def _generator(seed: int | torch.Generator | Blocks) -> torch.Generator | Blocks:
+    if isinstance(seed, (torch.Generator, Blocks)):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0 or a torch.Generator, got {seed!r}")
     return torch.Generator().manual_seed(seed)
 
 
-def _rand(x: torch.Tensor, generator: torch.Generator, normal: bool = False) -> torch.Tensor:
+def _draw(shape, generator, sample_dim: int, high: int | None = None, normal: bool = False,
+          dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``torch.rand`` (``randn`` with ``normal``, ``randint(0, high)`` with ``high``) of ``shape`` on the
+    generator's device; a :class:`Blocks` generator draws each block of the ``sample_dim`` axis from its own."""
+    if isinstance(generator, Blocks):
+        m = len(generator.generators)
+        if shape[sample_dim] % m:
+            raise ValueError(f"{shape[sample_dim]} samples do not split into {m} equal blocks")
+        part = list(shape)
+        part[sample_dim] //= m
+        return torch.cat([_draw(part, g, sample_dim, high, normal, dtype) for g in generator.generators], sample_dim)
+    if high is not None:
+        return torch.randint(0, high, tuple(shape), generator=generator, device=generator.device)
     draw = torch.randn if normal else torch.rand
-    return draw(x.shape, generator=generator, dtype=x.dtype, device=generator.device).to(x.device)
+    return draw(tuple(shape), generator=generator, dtype=dtype, device=generator.device)
+
+
+def _rand(x: torch.Tensor, generator, normal: bool = False) -> torch.Tensor:
+    """Uniform (or normal) draws shaped like ``x [T, N, F]`` (samples along axis 1), on ``x``'s device."""
+    return _draw(x.shape, generator, 1, normal=normal, dtype=x.dtype).to(x.device)
 
 
 def _check_xy(x: torch.Tensor, y: torch.Tensor) -> None:
@@ -186,13 +220,15 @@ def frozen(model: nn.Module):
 
 @contextlib.contextmanager
 def attack_surrogate(model: nn.Module, surrogate: nn.Module | None):
-    """Swap the surrogate spike function of every :class:`~snnlib.model.neurons.VariantNode` of ``model``
+    """Swap the surrogate spike function of every :class:`~snnlib.model.neurons.VariantNode` (and
+    :class:`~snnlib.model.ensemble.EnsembleLayer`) of ``model``
     for ``surrogate`` inside the block (``None``: keep the model's own); restored on exit, exceptions
     included. The forward pass is unchanged (the surrogate shapes only the backward pass), so this
     changes the attack's gradient, never the model's outputs."""
-    from snnlib.model.neurons import VariantNode  # torch-heavy import kept local to the attack
+    from snnlib.model.ensemble import EnsembleLayer  # torch-heavy imports kept local to the attack
+    from snnlib.model.neurons import VariantNode
 
-    nodes = [m for m in model.modules() if isinstance(m, VariantNode)]
+    nodes = [m for m in model.modules() if isinstance(m, (VariantNode, EnsembleLayer))]
     saved = [node.surrogate_function for node in nodes]
     try:
         if surrogate is not None:
@@ -290,42 +326,39 @@ def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = sli
         return x.clone()
     x0 = x.detach()
     lo, hi = torch.clamp(x0 - eps, min=bounds[0]), torch.clamp(x0 + eps, max=bounds[1])
-    project = lambda z, i: torch.max(torch.min(z, hi[:, i]), lo[:, i])  # noqa: E731
+    project = lambda z: torch.max(torch.min(z, hi), lo)  # noqa: E731
     n = x0.shape[1]
+    # Every step runs on the whole batch; a fooled sample (with stop_when_fooled) stays in it but is
+    # frozen: nothing more is recorded for it. Each sample's result is that of its attack alone.
     with frozen(model):
         best = x0.clone()
         best_loss = _loss(model, x0, y, readout, loss) if keep_best else torch.full((n,), -math.inf, device=x.device)
-        fooled = torch.zeros(n, dtype=torch.bool, device=x.device)
+        active = torch.ones(n, dtype=torch.bool, device=x.device)
         for r in range(restarts):
             noise = _rand(x0, generator) if (random_start or r > 0) else None  # drawn for all: seed-stable
-            idx = (~fooled).nonzero()[:, 0] if stop_when_fooled else torch.arange(n, device=x.device)
-            if len(idx) == 0:
+            if not active.any():
                 break
-            x_adv = x0[:, idx] if noise is None else project(x0[:, idx] + eps * (2 * noise[:, idx] - 1), idx)
+            x_adv = x0 if noise is None else project(x0 + eps * (2 * noise - 1))
             for k in range(steps + 1):
                 if k < steps:
-                    logits, value, grad = _logits_and_grad(model, x_adv, y[idx], readout, loss)
+                    logits, value, grad = _logits_and_grad(model, x_adv, y, readout, loss)
                 else:
                     logits = _logits(model, x_adv, readout)
-                    value = attack_loss(logits, y[idx], loss)
+                    value = attack_loss(logits, y, loss)
                 if keep_best or k == steps:
-                    better = value > best_loss[idx]
-                    best[:, idx[better]] = x_adv[:, better]
-                    best_loss[idx[better]] = value[better]
+                    better = (value > best_loss) & active
+                    best[:, better] = x_adv[:, better]
+                    best_loss[better] = value[better]
                 if stop_when_fooled:
-                    hit = logits.argmax(1) != y[idx]
+                    hit = (logits.argmax(1) != y) & active
                     if hit.any():
-                        best[:, idx[hit]] = x_adv[:, hit]
-                        best_loss[idx[hit]] = math.inf
-                        fooled[idx[hit]] = True
-                        keep = ~hit
-                        idx, x_adv = idx[keep], x_adv[:, keep]
-                        if k < steps:
-                            grad = grad[:, keep]
-                        if len(idx) == 0:
+                        best[:, hit] = x_adv[:, hit]
+                        best_loss[hit] = math.inf
+                        active &= ~hit
+                        if not active.any():
                             break
                 if k < steps:
-                    x_adv = project(x_adv + alpha * grad.sign(), idx).detach()
+                    x_adv = project(x_adv + alpha * grad.sign()).detach()
     return best
 
 
@@ -375,46 +408,44 @@ def square(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: slice = 
     n_steps, n, n_feat = x0.shape
     lo, hi = torch.clamp(x0 - eps, min=bounds[0]), torch.clamp(x0 + eps, max=bounds[1])
 
-    def margin(z, i):
+    def margin(z):
         with torch.no_grad():
-            return -attack_loss(model(z, readout), y[i], "margin")
+            return -attack_loss(model(z, readout), y, "margin")
 
     def draw(shape, high=None):
-        out = torch.randint(0, high, shape, generator=generator) if high else torch.rand(shape, generator=generator)
-        return out.to(x.device)
+        return _draw(shape, generator, len(shape) - 2 if len(shape) > 1 else 0, high=high).to(x.device)
 
+    # Every query runs on the whole batch; a fooled sample (margin < 0) stays in it but keeps its input.
     with frozen(model):
-        everyone = torch.arange(n, device=x.device)
-        best, best_m = x0.clone(), margin(x0, everyone)
+        best, best_m = x0.clone(), margin(x0)
         stripes = eps * (2 * (draw((1, n, n_feat)) < 0.5).to(x0.dtype) - 1)
         start = torch.max(torch.min(x0 + stripes, hi), lo)
-        m = margin(start, everyone)
+        m = margin(start)
         better = m < best_m
         best[:, better], best_m[better] = start[:, better], m[better]
         t_grid = torch.arange(n_steps, device=x.device)[:, None, None]
         f_grid = torch.arange(n_feat, device=x.device)[None, None, :]
+        clip = lambda z: torch.max(torch.min(z, hi), lo)  # noqa: E731
         for i in range(queries - 2):
             p = square_fraction(p_init, i, queries - 2)
             h = min(n_steps, max(1, round(n_steps * math.sqrt(p))))
             w = min(n_feat, max(1, round(n_feat * math.sqrt(p))))
             t0, f0 = draw((n,), n_steps - h + 1), draw((n,), n_feat - w + 1)
             sign = 2 * (draw((n,)) < 0.5).to(x0.dtype) - 1
-            idx = (best_m >= 0).nonzero()[:, 0]
-            if len(idx) == 0:
+            active = best_m >= 0
+            if not active.any():
                 break
-            ts, fs = t0[idx][None, :, None], f0[idx][None, :, None]
-            window = (t_grid >= ts) & (t_grid < ts + h) & (f_grid >= fs) & (f_grid < fs + w)  # [T, n_active, F]
-            current = best[:, idx]
-            clip = lambda z: torch.max(torch.min(z, hi[:, idx]), lo[:, idx])  # noqa: E731
-            candidate = clip(torch.where(window, x0[:, idx] + eps * sign[idx][None, :, None], current))
-            unchanged = ((candidate - current).abs() * window).amax(dim=(0, 2)) < 1e-7
+            ts, fs = t0[None, :, None], f0[None, :, None]
+            window = (t_grid >= ts) & (t_grid < ts + h) & (f_grid >= fs) & (f_grid < fs + w)  # [T, N, F]
+            candidate = clip(torch.where(window, x0 + eps * sign[None, :, None], best))
+            unchanged = ((candidate - best).abs() * window).amax(dim=(0, 2)) < 1e-7
             if unchanged.any():  # the window already sits at this sign: take the other one
-                flipped = clip(torch.where(window, x0[:, idx] - eps * sign[idx][None, :, None], current))
+                flipped = clip(torch.where(window, x0 - eps * sign[None, :, None], best))
                 candidate = torch.where(unchanged[None, :, None], flipped, candidate)
-            m = margin(candidate, idx)
-            better = m < best_m[idx]
-            best[:, idx[better]] = candidate[:, better]
-            best_m[idx[better]] = m[better]
+            m = margin(candidate)
+            better = (m < best_m) & active
+            best[:, better] = candidate[:, better]
+            best_m[better] = m[better]
     return best
 
 
@@ -456,37 +487,29 @@ def greedy_flips(model: nn.Module, x: torch.Tensor, y: torch.Tensor, readout: sl
     rows = _as_rows(x.detach()).clone()  # [N, T·F], the current input
     touched = torch.zeros_like(rows, dtype=torch.bool)
     active = torch.ones(len(y), dtype=torch.bool, device=x.device)
+    # Every round runs on the whole batch; a sample that is fooled (with stop_when_fooled) stays in it
+    # but is flipped no more. Each sample's result is that of its attack alone.
     with frozen(model):
-        for r in range(rounds + 1):
-            idx = active.nonzero()[:, 0]
-            if len(idx) == 0:
-                break
-            xs = _from_rows(rows[idx], (shape[0], len(idx), shape[2]))
-            if r == rounds:  # the budget is spent: only check the last flips
-                if stop_when_fooled:
-                    active[idx[_logits(model, xs, readout).argmax(1) != y[idx]]] = False
-                break
-            logits, _, grad = _logits_and_grad(model, xs, y[idx], readout, loss)
+        for r in range(rounds):
+            logits, _, grad = _logits_and_grad(model, _from_rows(rows, shape), y, readout, loss)
             if stop_when_fooled:
-                hit = logits.argmax(1) != y[idx]
-                active[idx[hit]] = False
-                idx, grad = idx[~hit], grad[:, ~hit]
-                if len(idx) == 0:
+                active &= logits.argmax(1) == y
+                if not active.any():
                     break
             k = flips * (r + 1) // rounds - flips * r // rounds
-            gain = _as_rows(grad) * (1 - 2 * rows[idx])
-            gain = gain.masked_fill(touched[idx] | (gain <= 0), -math.inf)
+            gain = _as_rows(grad) * (1 - 2 * rows)
+            gain = gain.masked_fill(touched | (gain <= 0) | ~active[:, None], -math.inf)
             top, where = gain.topk(min(k, gain.shape[1]), dim=1)
             chosen = torch.zeros_like(gain, dtype=torch.bool).scatter_(1, where, top > -math.inf)
-            rows[idx] = torch.where(chosen, 1 - rows[idx], rows[idx])
-            touched[idx] |= chosen
+            rows = torch.where(chosen, 1 - rows, rows)
+            touched |= chosen
     return _from_rows(rows, shape).contiguous()
 
 
 FLIP_MODES = ("any", "delete", "insert")
 
 
-def random_flips(x: torch.Tensor, flips: int, seed: int | torch.Generator = 0, mode: str = "any") -> torch.Tensor:
+def random_flips(x: torch.Tensor, flips: int, seed: int | torch.Generator | Blocks = 0, mode: str = "any") -> torch.Tensor:
     """Flip ``flips`` entries per sample of the 0/1 spikes ``x [T, N, F]``, drawn uniformly without
     replacement among all entries (``mode="any"``), among the spikes (``"delete"``) or among the silent
     entries (``"insert"``); fewer when a sample has fewer such entries. ``flips = 0``: a copy."""
@@ -498,7 +521,7 @@ def random_flips(x: torch.Tensor, flips: int, seed: int | torch.Generator = 0, m
     if flips == 0:
         return x.clone()
     rows = _as_rows(x)
-    u = torch.rand(rows.shape, generator=generator, device=generator.device).to(x.device)
+    u = _draw(rows.shape, generator, 0).to(x.device)
     eligible = torch.ones_like(rows, dtype=torch.bool) if mode == "any" else (rows == (1 if mode == "delete" else 0))
     top, where = u.masked_fill(~eligible, -1.0).topk(min(flips, rows.shape[1]), dim=1)
     chosen = torch.zeros_like(eligible).scatter_(1, where, top >= 0)

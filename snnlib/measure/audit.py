@@ -63,7 +63,7 @@ from snnlib.checks import check_choice, check_fraction, check_int
 from snnlib.measure import attacks
 from snnlib.model.neurons import StrictATan
 
-__all__ = ["audit", "audit_curve", "attack_surrogate", "default_surrogates", "relative_robustness",
+__all__ = ["audit", "audit_members", "audit_curve", "audit_curves", "Stack", "attack_surrogate", "default_surrogates", "relative_robustness",
            "normalised_auc", "masking_gap", "ChanceCorrected", "QUICK_BUDGET", "WHITE_BOX", "GRADIENT_FREE",
            "MASKING_MARGIN"]
 
@@ -173,10 +173,50 @@ def _check_threat(name, x, x_adv, encoding, radius, bounds) -> None:
         raise RuntimeError(f"attack {name!r} left its threat model (radius {radius}, bounds {bounds})")
 
 
+class Stack(nn.Module):
+    """``M`` networks as one callable on member-major blocks of samples: ``x [T, M·n, F]`` (block ``m``
+    is network ``m``'s ``n`` samples) gives logits ``[M·n, C]``.
+
+    snnlib SNNs are stacked into one :class:`~snnlib.model.ensemble.EnsembleSNN` (a copy of their
+    weights), so one forward and one backward pass serve every network, and a network's numbers are the
+    same alone (a stack of one) and stacked. Any other single network is used as it is."""
+
+    def __init__(self, models: Sequence[nn.Module]):
+        super().__init__()
+        from snnlib.model.ensemble import EnsembleSNN
+        from snnlib.model.models import SNN
+
+        models = list(models)
+        if all(isinstance(m, SNN) for m in models):
+            self.net, self.members = EnsembleSNN.from_members(models).to(_device(models[0])), len(models)
+        elif len(models) == 1:
+            self.net, self.members = models[0], None
+        else:
+            raise ValueError("only snnlib SNNs (snnlib.build_snn) can be audited together; audit other "
+                             f"networks one at a time, got {sorted({type(m).__name__ for m in models})}")
+
+    def forward(self, x: torch.Tensor, readout=slice(None)) -> torch.Tensor:
+        if self.members is None:
+            return self.net(x, readout)
+        steps, n, features = x.shape
+        logits = self.net(x.view(steps, self.members, n // self.members, features), readout)
+        return logits.reshape(n, -1)
+
+
 @torch.no_grad()
-def _predict(model, x, readout, batch_size, device) -> torch.Tensor:
-    return torch.cat([model(x[:, i].to(device), readout).argmax(1).cpu()
-                      for i in torch.arange(x.shape[1]).split(batch_size)])
+def _predict(model, x, readout, batch_size, device, members: int = 1) -> torch.Tensor:
+    """Predicted labels of member-major blocks ``x [T, M·n, F]``, ``batch_size`` samples per member at a time."""
+    n = x.shape[1] // members
+    out = torch.empty(x.shape[1], dtype=torch.long)
+    for idx in torch.arange(n).split(batch_size):
+        rows = _rows(idx, n, members)
+        out[rows] = model(x[:, rows].to(device), readout).argmax(1).cpu()
+    return out
+
+
+def _rows(idx: torch.Tensor, n: int, members: int) -> torch.Tensor:
+    """The positions in member-major blocks of ``n`` samples of samples ``idx`` of every member."""
+    return (torch.arange(members)[:, None] * n + idx[None, :]).reshape(-1)
 
 
 def audit(model: nn.Module, task, eps: float | None = None, flips: int | None = None, seed: int = 0,
@@ -200,11 +240,49 @@ def audit(model: nn.Module, task, eps: float | None = None, flips: int | None = 
     ``per_sample`` (bool ``[N]``, robust to everything), ``per_attack_sample`` ``{name: bool [N]}``,
     ``clean_sample``, ``chance`` (of the audited labels), ``threat`` (``"linf"`` / ``"flips"``), ``radius``,
     ``skipped`` ``{name: reason}``, ``masking_gap`` and ``masking_suspected``, ``settings`` and
-    ``seconds`` ``{name: wall time}``.
+    ``seconds`` ``{name: wall time}``. The same as :func:`audit_members` of one network.
+    """
+    return audit_members([model], [task], eps=eps, flips=flips, seeds=[seed], n_samples=n_samples,
+                         twins=None if twin is None else [twin], steps=steps, restarts=restarts,
+                         square_queries=square_queries, p_init=p_init, losses=losses, surrogates=surrogates,
+                         random_draws=random_draws, rounds=rounds, bounds=bounds, batch_size=batch_size)[0]
+
+
+def _same_for_all(name: str, values):
+    if any(v != values[0] for v in values[1:]):
+        raise ValueError(f"networks audited together must share {name}, got {list(values)}")
+    return values[0]
+
+
+def audit_members(models: Sequence[nn.Module], tasks: Sequence, eps: float | None = None, flips: int | None = None,
+                  seeds: Sequence[int] = (0,), n_samples: int | None = None, twins: Sequence[nn.Module] | None = None,
+                  steps: int = 50, restarts: int = 2, square_queries: int = 300, p_init: float = 0.8,
+                  losses: Sequence[str] = attacks.LOSSES, surrogates: Mapping[str, nn.Module | None] | None = None,
+                  random_draws: int = 6, rounds: int = 20, bounds: tuple[float, float] | None = None,
+                  batch_size: int = 256) -> list[dict]:
+    """:func:`audit` of ``M`` networks at once: network ``m`` on its own ``tasks[m]`` (its first
+    ``n_samples`` test samples), with ``seeds[m]`` and ``twins[m]``; one dict per network, as :func:`audit`'s.
+
+    The networks (snnlib SNNs of one shape) are stacked (:class:`Stack`) and every attack runs on
+    member-major blocks of samples, each block drawing from its own network's generators
+    (:class:`~snnlib.measure.attacks.Blocks`), so network ``m``'s result is the one it gets audited alone:
+    stacking saves the per-operation overhead of ``M`` small attacks, nothing else. The tasks must share
+    the encoding, readout window, sample shape, input bounds and radius. ``seconds`` are the stack's,
+    divided by ``M``.
     """
     start = time.perf_counter()
-    _check_task(task)
-    check_int("seed", seed, minimum=0)
+    models, tasks, seeds = list(models), list(tasks), list(seeds)
+    if not models or not (len(models) == len(tasks) == len(seeds)):
+        raise ValueError(f"models, tasks and seeds must be non-empty lists of one length, got "
+                         f"{len(models)}, {len(tasks)} and {len(seeds)}")
+    if twins is not None:
+        twins = list(twins)
+        if len(twins) != len(models) or any(t is None for t in twins):
+            raise ValueError("twins must hold one network per audited network (or be None for no transfer attack)")
+    for task in tasks:
+        _check_task(task)
+    for seed in seeds:
+        check_int("seed", seed, minimum=0)
     steps, restarts = check_int("steps", steps), check_int("restarts", restarts)
     square_queries = check_int("square_queries", square_queries, minimum=2)
     p_init = check_fraction("p_init", p_init, open_low=True)
@@ -218,80 +296,100 @@ def audit(model: nn.Module, task, eps: float | None = None, flips: int | None = 
     surrogates = default_surrogates() if surrogates is None else dict(surrogates)
     if not surrogates:
         raise ValueError("surrogates must name at least one attack surrogate, e.g. {'train': None}")
-    n_total = len(task.y_test)
-    n = n_total if n_samples is None else min(check_int("n_samples", n_samples), n_total)
-    x, y = task.x_test[:, :n], task.y_test[:n]
-    device = _device(model)
+    encoding = _same_for_all("the input encoding", [t.encoding for t in tasks])
+    readout = _same_for_all("the readout window", [t.readout for t in tasks])
+    n_totals = [len(t.y_test) for t in tasks]
+    n = min(n_totals) if n_samples is None else min(check_int("n_samples", n_samples), min(n_totals))
+    xs, ys = [t.x_test[:, :n] for t in tasks], [t.y_test[:n] for t in tasks]
+    _same_for_all("the shape of a test sample", [tuple(x.shape) for x in xs])
+    members = len(models)
+    device = _device(models[0])
 
-    if task.encoding == "current":
+    if encoding == "current":
         if flips is not None:
-            raise ValueError(f"flips applies to spike tasks; task {task.name!r} has current inputs: give eps")
-        bounds = attacks._check_bounds(_task_bounds(task) if bounds is None else bounds)
+            raise ValueError(f"flips applies to spike tasks; task {tasks[0].name!r} has current inputs: give eps")
+        bounds = _same_for_all("the input bounds", [attacks._check_bounds(_task_bounds(t) if bounds is None else bounds)
+                                                    for t in tasks])
         radius = DEFAULT_EPS_FRACTION * (bounds[1] - bounds[0]) if eps is None else eps
         radius = check_fraction("eps", radius, 0.0, math.inf)
-        attacks._check_in_bounds(x, bounds)
+        for x in xs:
+            attacks._check_in_bounds(x, bounds)
         threat = "linf"
     else:
         if eps is not None:
-            raise ValueError(f"eps applies to current inputs; task {task.name!r} has spike inputs: give flips")
-        attacks._check_spikes(x)
+            raise ValueError(f"eps applies to current inputs; task {tasks[0].name!r} has spike inputs: give flips")
+        for x in xs:
+            attacks._check_spikes(x)
         bounds = (0.0, 1.0)
-        mean_spikes = float(x.sum(dim=(0, 2)).mean()) if n else 0.0
-        radius = max(1, round(DEFAULT_FLIP_FRACTION * mean_spikes)) if flips is None else flips
+        mean_spikes = [float(x.sum(dim=(0, 2)).mean()) if n else 0.0 for x in xs]
+        radius = _same_for_all("the flip budget (give flips)",
+                               [max(1, round(DEFAULT_FLIP_FRACTION * m)) if flips is None else flips for m in mean_spikes])
         radius = check_int("flips", radius, minimum=0)
         threat = "flips"
+    model = Stack(models)
+    twin = Stack(twins) if twins is not None else None
+    x, y = torch.cat(xs, dim=1), torch.cat(ys)  # member-major blocks of n samples
     if twin is not None:
         with torch.no_grad():
-            one = x[:, :1].to(device)
-            shape_t, shape_m = twin(one, task.readout).shape, model(one, task.readout).shape
+            one = x[:, _rows(torch.arange(min(n, 1)), n, members)].to(device)
+            shape_t, shape_m = twin(one, readout).shape, model(one, readout).shape
         if shape_t != shape_m:
             raise ValueError(f"twin must give logits of the model's shape {tuple(shape_m)}, got {tuple(shape_t)}")
 
     with attacks.frozen(model):
-        clean_sample = _predict(model, x, task.readout, batch_size, device) == y
-    battery, skipped = _battery(model, twin, task.encoding, task.readout, radius, bounds, surrogates, losses,
+        clean_sample = _predict(model, x, readout, batch_size, device, members) == y
+    battery, skipped = _battery(model, twin, encoding, readout, radius, bounds, surrogates, losses,
                                 steps, restarts, square_queries, p_init, random_draws, rounds)
     per_attack_sample, seconds = {}, {}
-    todo = clean_sample.nonzero()[:, 0]
     for name, craft in battery.items():
         tic = time.perf_counter()
         survived = clean_sample.clone()
-        if radius > 0:
-            gen = _seeded(seed, name)
+        if radius > 0 and bool(clean_sample.any()):
+            gens = [_seeded(seed, name) for seed in seeds]
+            gen = gens[0] if members == 1 else attacks.Blocks(gens)
             with contextlib.ExitStack() as stack:
                 for net in (model, twin) if twin is not None else (model,):
                     stack.enter_context(attacks.frozen(net))
-                for idx in todo.split(batch_size):
-                    xb, yb = x[:, idx].to(device), y[idx].to(device)
-                    ok = torch.ones(len(idx), dtype=torch.bool)
+                for idx in torch.arange(n).split(batch_size):
+                    rows = _rows(idx, n, members)
+                    xb, yb = x[:, rows].to(device), y[rows].to(device)
+                    ok = torch.ones(len(rows), dtype=torch.bool)
                     for candidate in craft(xb, yb, gen):
-                        _check_threat(name, xb, candidate, task.encoding, radius, bounds)
+                        _check_threat(name, xb, candidate, encoding, radius, bounds)
                         with torch.no_grad():
-                            ok &= (model(candidate, task.readout).argmax(1) == yb).cpu()
-                    survived[idx] = ok
+                            ok &= (model(candidate, readout).argmax(1) == yb).cpu()
+                    survived[rows] &= ok
         per_attack_sample[name] = survived
-        seconds[name] = time.perf_counter() - tic
-    per_sample = clean_sample.clone()
-    for survived in per_attack_sample.values():
-        per_sample &= survived
-    per_attack = {name: _mean(s) for name, s in per_attack_sample.items()}
-    gap = masking_gap(per_attack)
-    seconds["total"] = time.perf_counter() - start
-    settings = dict(threat=threat, radius=radius, bounds=bounds, n_samples=n, seed=seed, batch_size=batch_size,
-                    steps=steps, restarts=restarts, step_size=2.5 * radius / steps if threat == "linf" else None,
-                    losses=list(losses), surrogates={k: repr(v) if v is not None else "model's own"
-                                                     for k, v in surrogates.items()},
-                    square_queries=square_queries, p_init=p_init, random_draws=random_draws, rounds=rounds,
-                    twin=twin is not None)
-    if threat == "linf":
-        settings["eps_over_range"] = radius / (bounds[1] - bounds[0])
-        settings["eps_over_scale"] = (radius / task.input_scale) if getattr(task, "input_scale", None) else None
-    else:
-        settings["mean_spikes"] = mean_spikes
-    return dict(accuracy=_mean(per_sample), clean=_mean(clean_sample), per_attack=per_attack,
-                per_sample=per_sample, per_attack_sample=per_attack_sample, clean_sample=clean_sample,
-                chance=_chance(y, task.n_classes), threat=threat, radius=radius, skipped=skipped,
-                masking_gap=gap, masking_suspected=bool(gap > MASKING_MARGIN), settings=settings, seconds=seconds)
+        seconds[name] = (time.perf_counter() - tic) / members
+    seconds["total"] = (time.perf_counter() - start) / members
+    out = []
+    for m in range(members):
+        block = slice(m * n, (m + 1) * n)
+        clean_m = clean_sample[block]
+        attacked = {name: s[block] for name, s in per_attack_sample.items()}
+        per_sample = clean_m.clone()
+        for survived in attacked.values():
+            per_sample &= survived
+        per_attack = {name: _mean(s) for name, s in attacked.items()}
+        gap = masking_gap(per_attack)
+        settings = dict(threat=threat, radius=radius, bounds=bounds, n_samples=n, seed=seeds[m], batch_size=batch_size,
+                        steps=steps, restarts=restarts, step_size=2.5 * radius / steps if threat == "linf" else None,
+                        losses=list(losses), surrogates={k: repr(v) if v is not None else "model's own"
+                                                         for k, v in surrogates.items()},
+                        square_queries=square_queries, p_init=p_init, random_draws=random_draws, rounds=rounds,
+                        twin=twin is not None)
+        if threat == "linf":
+            settings["eps_over_range"] = radius / (bounds[1] - bounds[0])
+            scale = getattr(tasks[m], "input_scale", None)
+            settings["eps_over_scale"] = (radius / scale) if scale else None
+        else:
+            settings["mean_spikes"] = mean_spikes[m]
+        out.append(dict(accuracy=_mean(per_sample), clean=_mean(clean_m), per_attack=per_attack,
+                        per_sample=per_sample, per_attack_sample=attacked, clean_sample=clean_m,
+                        chance=_chance(ys[m], tasks[m].n_classes), threat=threat, radius=radius,
+                        skipped=dict(skipped), masking_gap=gap, masking_suspected=bool(gap > MASKING_MARGIN),
+                        settings=settings, seconds=dict(seconds)))
+    return out
 
 
 def _mean(flags: torch.Tensor) -> float:
@@ -312,7 +410,7 @@ def masking_gap(per_attack: Mapping[str, float]) -> float:
 
 # --- a curve over radii, with sanity checks -------------------------------------------------------
 def audit_curve(model: nn.Module, task, radii: Sequence[float], add_full_range: bool = True,
-                chance_tolerance: float = 0.0, **audit_kwargs) -> dict:
+                chance_tolerance: float = 0.0, seed: int = 0, twin: nn.Module | None = None, **audit_kwargs) -> dict:
     """:func:`audit` at each radius (``eps`` for current tasks, ``flips`` for spike tasks), with checks.
 
     Robust accuracy must not rise with the radius: the ball grows, so a sample broken at ``r`` is
@@ -329,11 +427,22 @@ def audit_curve(model: nn.Module, task, radii: Sequence[float], add_full_range: 
     survived a radius larger than one it failed at, before enforcing; ``chance_at_max`` is ``None``
     when no radius covers the input range; ``masking_suspected`` when a gradient-free attack beats
     the white-box ones by more than :data:`MASKING_MARGIN` at some radius."""
-    _check_task(task)
+    return audit_curves([model], [task], radii, add_full_range, chance_tolerance, seeds=[seed],
+                        twins=None if twin is None else [twin], **audit_kwargs)[0]
+
+
+def audit_curves(models: Sequence[nn.Module], tasks: Sequence, radii: Sequence[float], add_full_range: bool = True,
+                 chance_tolerance: float = 0.0, seeds: Sequence[int] = (0,), twins: Sequence[nn.Module] | None = None,
+                 **audit_kwargs) -> list[dict]:
+    """:func:`audit_curve` of ``M`` networks at once (:func:`audit_members` at each radius): one curve per
+    network, the one it gets alone."""
+    for task in tasks:
+        _check_task(task)
     radii = list(radii)
     chance_tolerance = check_fraction("chance_tolerance", chance_tolerance)
     if not radii:
         raise ValueError("radii must hold at least one radius")
+    task = tasks[0]
     spikes = task.encoding == "spikes"
     for r in radii:
         check_int("radii", r, minimum=0) if spikes else check_fraction("radii", r, 0.0, math.inf)
@@ -348,10 +457,15 @@ def audit_curve(model: nn.Module, task, radii: Sequence[float], add_full_range: 
     if add_full_range and not covered:
         radii.append(full)
         covered = True
-    rows, results, carried = [], [], None
-    for r in radii:
-        res = audit(model, task, **({"flips": r} if spikes else {"eps": r}), **audit_kwargs)
-        results.append(res)
+    per_radius = [audit_members(models, tasks, **({"flips": r} if spikes else {"eps": r}), seeds=seeds, twins=twins,
+                                **audit_kwargs) for r in radii]
+    return [_curve([res[m] for res in per_radius], radii, full, covered, chance_tolerance) for m in range(len(models))]
+
+
+def _curve(results: list[dict], radii: list, full: float, covered: bool, chance_tolerance: float) -> dict:
+    """One network's curve and checks from its :func:`audit` result at each radius."""
+    rows, carried = [], None
+    for r, res in zip(radii, results):
         now = {"worst": res["per_sample"], **res["per_attack_sample"]}
         carried = now if carried is None else {k: v & carried[k] for k, v in now.items()}
         rows.append(dict(radius=r, accuracy=_mean(carried["worst"]), accuracy_raw=res["accuracy"], clean=res["clean"],

@@ -192,15 +192,38 @@ def run_group(group: list[dict]) -> list[dict]:
     for model, history, (i, role) in zip(members, histories, roles):
         trained[i][role] = (model, history)
     train_seconds = (time.perf_counter() - start) / len(runs)
+    audited, audit_seconds = _audit_group(runs, tasks, trained)
     out = []
     for i, (p, task) in enumerate(zip(runs, tasks)):
         model, history = trained[i]["model"]
         twin = trained[i].get("twin", (None, None))[0]
-        began = time.perf_counter()
-        metrics = measure_run(model, task, p, history, twin)
+        began = time.perf_counter() - audit_seconds.get(i, 0.0)
+        metrics = measure_run(model, task, p, history, twin, audited.get(i))
         metrics["train_seconds"] = train_seconds + time.perf_counter() - began
         out.append(metrics)
     return out
+
+
+def _audit_group(runs, tasks, trained) -> tuple[dict, dict]:
+    """The audits of a group's audited runs, stacked per audit setting (:func:`audit_runs`): results and
+    seconds (the stack's time shared equally) by run index."""
+    import json
+
+    by_setting: dict = {}
+    for i, p in enumerate(runs):
+        if "audit" in p["measures"]:
+            setting = (json.dumps(p["measure_params"], sort_keys=True), _wants_twin(p), tasks[i].input_bounds,
+                       tasks[i].input_scale, tuple(tasks[i].x_test.shape))
+            by_setting.setdefault(setting, []).append(i)
+    results, seconds = {}, {}
+    for indices in by_setting.values():
+        tic = time.perf_counter()
+        stacked = audit_runs([trained[i]["model"][0] for i in indices], [tasks[i] for i in indices],
+                             [runs[i] for i in indices], [trained[i].get("twin", (None, None))[0] for i in indices])
+        share = (time.perf_counter() - tic) / len(indices)
+        for i, result in zip(indices, stacked):
+            results[i], seconds[i] = result, share
+    return results, seconds
 
 
 def run(params: dict) -> dict:
@@ -219,9 +242,9 @@ def trained_model(params: dict):
     return task, model
 
 
-def measure_run(model, task, p: dict, history: dict, twin=None) -> dict:
+def measure_run(model, task, p: dict, history: dict, twin=None, audited: dict | None = None) -> dict:
     """The metrics of a trained run: accuracies (test, validation, train), the gap, efficiency, and the
-    extra ``measures``."""
+    extra ``measures`` (``audited``: the run's audit when its group was audited together)."""
     from snnlib.measure import metrics as metrics_mod
 
     test = metrics_mod.measure(model, task.x_test, task.y_test, task.readout, input_spikes=task.encoding == "spikes")
@@ -235,41 +258,60 @@ def measure_run(model, task, p: dict, history: dict, twin=None) -> dict:
                    input_synops=test["synops"] - sum(test["layer_synops"]), layer_synops=test["layer_synops"],
                    chance=task.chance)
     for name in p["measures"]:
-        metrics.update(MEASURES[name](model, task, p, twin))
+        metrics.update(MEASURES[name](model, task, p, twin, **({"audited": audited} if name == "audit" else {})))
     return metrics
 
 
 # --- measurements beyond accuracy (the run parameter ``measures``) ------------------------------------
 
-def measure_audit(model, task, p, twin) -> dict:
-    """The attack audit (:func:`snnlib.measure.audit.audit_curve`) at every radius: on analog tasks L∞
-    radii ``radii`` in units of the task's input scale, on spike tasks spike-flip budgets ``flips``;
-    plus input noise at ``noise_levels`` (Gaussian σ in input scales on currents; deletion and insertion
-    probabilities on spikes). ``audit_samples`` test samples are audited."""
-    from snnlib.measure import attacks, audit
+def audit_runs(models, tasks, params: list[dict], twins) -> list[dict]:
+    """The attack audit (:func:`snnlib.measure.audit.audit_curves`) of runs that share their task's shape
+    and their audit settings, stacked into one (each run's result is the one it gets alone), at every
+    radius: on analog tasks L∞ radii ``radii`` in units of the task's input scale, on spike tasks
+    spike-flip budgets ``flips``. ``audit_samples`` test samples are audited. One
+    ``dict(audit=rows, audit_checks=checks)`` per run."""
+    from snnlib.measure import audit
 
-    mp = p["measure_params"]
+    mp, task = params[0]["measure_params"], tasks[0]
     n = min(mp.get("audit_samples", 128), len(task.y_test))
     budget = dict(steps=mp.get("pgd_steps", 50), restarts=mp.get("restarts", 2),
                   square_queries=mp.get("square_queries", 200), losses=tuple(mp.get("losses", ("ce", "margin"))))
     if task.encoding == "spikes":
-        curve = audit.audit_curve(model, task, [int(f) for f in mp.get("flips", [0, 1])], seed=p["seed"],
-                                  n_samples=n, twin=twin, **budget)
+        radii = [int(f) for f in mp.get("flips", [0, 1])]
     else:
-        curve = audit.audit_curve(model, task, [r * task.input_scale for r in mp.get("radii", [0.0, 1.0])],
-                                  seed=p["seed"], n_samples=n, twin=twin, **budget)
-        for row in curve["rows"]:
-            row["radius_scales"] = row["radius"] / task.input_scale
+        radii = [r * task.input_scale for r in mp.get("radii", [0.0, 1.0])]
+    with_twins = all(t is not None for t in twins)
+    curves = audit.audit_curves(models, tasks, radii, seeds=[p["seed"] for p in params], n_samples=n,
+                                twins=twins if with_twins else None, **budget)
+    out = []
+    for curve, run_task in zip(curves, tasks):
+        if run_task.encoding != "spikes":
+            for row in curve["rows"]:
+                row["radius_scales"] = row["radius"] / run_task.input_scale
+        out.append(dict(audit=curve["rows"], audit_checks=curve["checks"]))
+    return out
+
+
+def measure_audit(model, task, p, twin, audited: dict | None = None) -> dict:
+    """The attack audit (:func:`audit_runs`; ``audited``: its result for this run when the group was
+    audited together), plus input noise at ``noise_levels`` (Gaussian σ in input scales on currents;
+    deletion and insertion probabilities on spikes) on the same ``audit_samples`` test samples."""
+    from snnlib.measure import attacks
+
+    mp = p["measure_params"]
+    if audited is None:
+        audited = audit_runs([model], [task], [p], [twin])[0]
+    n = min(mp.get("audit_samples", 128), len(task.y_test))
     scale = task.input_scale or 1.0
     x, y = task.x_test[:, :n], task.y_test[:n]
     noise = [row for kind in attacks.noise_for_encoding(task.encoding)
              for row in attacks.noise_curve(model, x, y, task.readout, kind,
                                             [lvl * (scale if kind == "gaussian" else 1.0)
                                              for lvl in mp.get("noise_levels", [0.0, 0.2])], seed=p["seed"])]
-    return dict(audit=curve["rows"], audit_checks=curve["checks"], noise=noise)
+    return dict(**audited, noise=noise)
 
 
-def measure_generalization(model, task, p, twin) -> dict:
+def measure_generalization(model, task, p, twin, **_) -> dict:
     """Temporal generalization: test accuracy at every delay in ``delays`` (the trained delay included)
     of the same task with the same seed, read out over each task's own recall window."""
     from snnlib import data
@@ -284,7 +326,7 @@ def measure_generalization(model, task, p, twin) -> dict:
     return dict(generalization=rows)
 
 
-def measure_stream(model, task, p, twin) -> dict:
+def measure_stream(model, task, p, twin, **_) -> dict:
     """Uninterrupted processing: ``stream_length`` test samples fed back to back with no state reset;
     accuracy per stream position and the mean hidden membrane per segment (drift)."""
     from snnlib import data
