@@ -117,11 +117,22 @@ def test_a_failing_run_is_named_and_the_others_keep_their_records(tmp_path, monk
     assert 1 <= len(records.load_all(tmp_path)) <= 3
 
 
+def test_the_largest_groups_start_first():
+    small = sweep.plan(dict(BASE, seed=[0, 1]))
+    wide = sweep.plan(dict(BASE, hidden=[[64]], seed=[0, 1, 2]))
+    recurrent = sweep.plan(dict(BASE, variant="RLIF", hidden=[[64]], seed=[0, 1, 2]))
+    order = sweep.groups(small + wide + recurrent)
+    assert [(g[0]["variant"], tuple(g[0]["hidden"])) for g in order] == [("RLIF", (64,)), ("LIF", (64,)),
+                                                                         (small[0]["variant"], tuple(small[0]["hidden"]))]
+    assert sweep.work_guess(recurrent) > sweep.work_guess(wide) > sweep.work_guess(small)
+
+
 def test_runs_of_one_shape_train_as_one_group_with_the_numbers_they_get_alone(tmp_path):
     grid = dict(BASE, variant=["LIF", "IF", "LIF-noreset"], seed=[0, 1])
     planned = sweep.plan(grid)
     assert [len(g) for g in sweep.groups(planned)] == [6]
-    assert [len(g) for g in sweep.groups(planned, group_size=4)] == [4, 2]
+    assert [len(g) for g in sweep.groups(planned, group_size=4)] == [3, 3]  # the fewest chunks, equal sizes
+    assert [len(g) for g in sweep.groups(planned[:5], group_size=2)] == [2, 2, 1]
     assert [len(g) for g in sweep.groups(sweep.plan(dict(BASE, variant=["LIF", "RLIF"])))] == [1, 1]  # recurrence
     together = sweep.run_grid(grid, directory=tmp_path / "a", progress=False)
     alone = sweep.run_grid(grid, directory=tmp_path / "b", progress=False, group_size=1)

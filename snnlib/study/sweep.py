@@ -121,9 +121,10 @@ def plan(runs_or_grid: dict | list[dict]) -> list[dict]:
 
 
 def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict]]:
-    """Canonical runs grouped by :func:`snnlib.study.experiment.group_key` (order of first appearance),
-    each group cut into chunks of at most ``group_size`` runs (default: :func:`snnlib.model.ensemble.group_limit`
-    for the runs' network size and device)."""
+    """Canonical runs grouped by :func:`snnlib.study.experiment.group_key`, each group cut into the fewest
+    chunks of at most ``group_size`` runs (default: :func:`snnlib.model.ensemble.group_limit` for the runs'
+    network size and device), of sizes as equal as possible; the largest pieces of work first
+    (:func:`work_guess`), so that parallel workers finish together. Grouping never changes a result."""
     from snnlib.study.experiment import group_key
 
     by_key: dict = {}
@@ -132,8 +133,27 @@ def groups(planned: list[dict], group_size: int | None = None) -> list[list[dict
     out = []
     for members in by_key.values():
         size = group_size or _group_limit(members[0])
-        out += [members[i:i + size] for i in range(0, len(members), size)]
-    return out
+        chunks = -(-len(members) // size)
+        bounds = [round(i * len(members) / chunks) for i in range(chunks + 1)]
+        out += [members[a:b] for a, b in zip(bounds, bounds[1:])]
+    return sorted(out, key=work_guess, reverse=True)
+
+
+def work_guess(group: list[dict]) -> float:
+    """A rough, unit-free size of a group's work, to start the largest first: per network, epochs ×
+    training samples × (weights of the hidden layers, recurrent ones counted twice), doubled for an
+    audited run (its twin) and doubled again (the audit)."""
+    from snnlib.model.variants import Variant
+
+    total = 0.0
+    for p in group:
+        hidden = list(p["hidden"])
+        weights = sum(a * b for a, b in zip([32] + hidden, hidden))
+        if Variant.parse(p["variant"]).recurrent:
+            weights += sum(h * h for h in hidden)
+        audited = "audit" in p["measures"]
+        total += p["epochs"] * p["task_params"].get("n_train", 1000) * weights * (4 if audited else 1)
+    return total
 
 
 def _group_limit(params: dict) -> int:
