@@ -227,12 +227,14 @@ def cmd_plan(args) -> int:
     from snnlib.study.plan import plan
 
     table = plan(names, args.profile, calibrate=not args.no_calibration)
-    for column in ("training", "measures", "estimate"):
+    for column in ("training", "measures", "estimate", "estimate_workers"):
         table[column] = [f"{s / 60:.1f} min" for s in table[f"{column}_s"]]
-    print(to_markdown(table.drop(columns=["training_s", "measures_s", "estimate_s"])))
+    print(to_markdown(table.drop(columns=["training_s", "measures_s", "estimate_s", "estimate_workers_s"])))
+    workers = config.resolve(names[0], args.profile).workers
     print(f"\nprofile {args.profile}: {int(table['runs'].iloc[-1])} runs, {int(table['recorded'].iloc[-1])} "
           f"recorded, {int(table['groups'].iloc[-1])} ensembles to train; estimated "
-          f"{table['estimate_s'].iloc[-1] / 60:.1f} min on this machine (one process)")
+          f"{table['estimate_s'].iloc[-1] / 60:.1f} min on this machine in one process, "
+          f"{table['estimate_workers_s'].iloc[-1] / 60:.1f} min with the profile's {workers} worker(s)")
     return 0
 
 

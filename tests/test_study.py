@@ -94,3 +94,19 @@ def test_non_leaky_variants_run_once_whatever_the_decays():
 def test_accuracy_intervals_are_clipped_to_the_unit_range():
     assert report.fmt_ci(0.99, 0.97, 1.02) == "99.0% [97.0, 100.0]"
     assert report.fmt_ci(0.5, 0.25, 0.75, percent=False, digits=2) == "0.50 [0.25, 0.75]"
+
+
+def test_plan_counts_groups_and_estimates_without_training(tmp_path, monkeypatch):
+    from snnlib.study import plan
+
+    monkeypatch.setenv("SNNLIB_RESULTS", str(tmp_path))
+    row = plan.plan_experiment("02_leakage", "smoke")
+    planned = runs.runs_of(config.resolve("02_leakage", "smoke"))
+    assert row["runs"] == len(planned) and row["recorded"] == 0 and row["groups"] >= 1
+    assert row["training_s"] > 0 and row["measures_s"] > 0  # 02 audits some of its runs
+    assert row["estimate_s"] == pytest.approx(row["training_s"] + row["measures_s"])
+    assert 0 < row["estimate_workers_s"] <= row["estimate_s"]
+    assert not list(tmp_path.rglob("*.json"))  # nothing was recorded
+    table = plan.plan(["01_dynamics_and_baseline", "02_leakage"], "smoke", calibrate=False)
+    assert list(table.experiment) == ["01_dynamics_and_baseline", "02_leakage", "total"]
+    assert table.runs.iloc[-1] == table.runs.iloc[0] + table.runs.iloc[1] and table.estimate_s.iloc[-1] == 0

@@ -73,15 +73,19 @@ def test_bench_table_and_text(monkeypatch):
     from snnlib.measure import bench
 
     monkeypatch.setattr(bench, "SHAPE", dict(n_inputs=4, hidden=8, n_outputs=3, steps=5, batch=6))
+    monkeypatch.setattr(bench, "STUDY_SHAPE", dict(n_inputs=3, hidden=5, n_outputs=2, steps=4, batch=7, layers=1))
     table = bench.run_bench(threads=1, repeats=1, ensemble_sizes=(1, 2))
     names = list(table.name)
     assert names[:7] == ["ANN floor", "snnlib LIF", "snnlib RLIF", "snnlib LIF (hooks)", "SpikingJelly LIFNode",
                          "snnTorch Leaky", "snnTorch RLeaky"]
-    assert names[7:] == ["snnlib LIF x1", "snnlib LIF x2"]
+    assert names[7:] == ["snnlib LIF x1", "snnlib LIF x2"] * 2
+    assert list(table.kind[7:]) == ["ensemble"] * 2 + ["ensemble-study"] * 2
     assert (table.ms_per_step > 0).all()
-    assert table.ratio_to_ann[0] == 1.0 and table.speedup.iloc[7] == 1.0
+    assert table.ratio_to_ann[0] == 1.0 and table.speedup.iloc[7] == 1.0 and table.speedup.iloc[9] == 1.0
+    assert table.attrs["arithmetic_bound"] == table.ms_per_step[1] / table.ms_per_step[0]
     text = bench.format_bench(table)
     assert "ANN floor" in text and "snnlib LIF x2" in text and "T=5, B=6" in text
+    assert "arithmetic bound" in text and "3→5→2, T=4, B=7" in text
 
 
 def test_bench_command_line(capsys, monkeypatch):

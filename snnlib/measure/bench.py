@@ -15,7 +15,15 @@ milliseconds, and its ratio to the ANN floor::
 
 Ensembles (:mod:`snnlib.model.ensemble`) of ``M = 1, 4, 10, 32`` snnlib LIF networks train as one stacked
 model; their throughput is ``M / step time`` in runs per second (a run's training step per second), and
-its ratio to the ensemble of one.
+its ratio to the ensemble of one. They are timed twice: at the shape above, and at the size the ``quick``
+profile trains (:data:`STUDY_SHAPE`: one hidden layer of 64, ``T = 10``, ``B = 64``).
+
+What stacking can and cannot buy: it removes per-operation overhead (``M`` small kernels become one), not
+arithmetic -- an ensemble of ``M`` still does ``M`` runs' matrix products. The *arithmetic bound* printed
+with the ensembles is ``(one LIF step) / (ANN floor step)``: the speed-up an ensemble would reach if
+everything but the ANN's matrix products and Adam cost nothing. Where one run is already bound by its
+matrix products (the benchmark shape on a CPU) the bound is near 1; on small networks, or on a GPU where
+one run leaves the device idle, overhead dominates and stacking pays.
 """
 
 from __future__ import annotations
@@ -32,6 +40,8 @@ from torch import nn
 from snnlib.checks import check_int
 
 SHAPE = dict(n_inputs=40, hidden=256, n_outputs=10, steps=40, batch=128)
+#: the size of a ``quick`` network: delayed-recall's 21 input channels, one hidden layer of 64, T = 10, B = 64
+STUDY_SHAPE = dict(n_inputs=21, hidden=64, n_outputs=10, steps=10, batch=64, layers=1)
 ENSEMBLE_SIZES = (1, 4, 10, 32)
 
 
@@ -107,11 +117,11 @@ class _SnnTorch(nn.Module):
         return self.out(h).mean(0)
 
 
-def _snnlib(variant: str, backend: str = "fused"):
+def _snnlib(variant: str, backend: str = "fused", shape: dict | None = None):
     from snnlib.model.models import build_snn
 
-    s = SHAPE
-    return build_snn(s["n_inputs"], [s["hidden"], s["hidden"]], s["n_outputs"], variant, backend=backend)
+    s = shape or SHAPE
+    return build_snn(s["n_inputs"], [s["hidden"]] * s.get("layers", 2), s["n_outputs"], variant, backend=backend)
 
 
 def _stepper(model: nn.Module, forward, y: torch.Tensor):
@@ -147,17 +157,17 @@ def _contenders(device: torch.device, gen: torch.Generator) -> dict:
     return steps
 
 
-def _ensemble_steps(device: torch.device, gen: torch.Generator, sizes) -> dict:
+def _ensemble_steps(device: torch.device, gen: torch.Generator, sizes, shape: dict) -> dict:
     from snnlib.measure.train import seed_everything
     from snnlib.model.ensemble import EnsembleSNN
 
-    s = SHAPE
+    s = shape
     steps = {}
     for m in sizes:
         members = []
         for seed in range(m):
             seed_everything(seed)
-            members.append(_snnlib("LIF"))
+            members.append(_snnlib("LIF", shape=s))
         ensemble = EnsembleSNN.from_members(members).to(device).train()
         x = torch.rand(m, s["steps"], s["batch"], s["n_inputs"], generator=gen).to(device)
         y = torch.randint(0, s["n_outputs"], (m, s["batch"]), generator=gen).to(device)
@@ -183,9 +193,10 @@ def _time(steps: dict, repeats: int, device: torch.device) -> dict:
 def run_bench(device: str = "cpu", threads: int = 2, repeats: int = 9, ensemble_sizes=ENSEMBLE_SIZES) -> pd.DataFrame:
     """Milliseconds per training step of every contender and the ensembles' throughput (module docstring).
 
-    Returns a table with columns ``kind`` (``"single"`` / ``"ensemble"``), ``name``, ``members``,
-    ``ms_per_step`` (median), ``ratio_to_ann`` (single networks), ``runs_per_s`` and ``speedup``
-    (ensembles: runs per second, and that over the ensemble of one's).
+    Returns a table with columns ``kind`` (``"single"``, ``"ensemble"`` at :data:`SHAPE`,
+    ``"ensemble-study"`` at :data:`STUDY_SHAPE`), ``name``, ``members``, ``ms_per_step`` (median),
+    ``ratio_to_ann`` (single networks), ``runs_per_s`` and ``speedup`` (ensembles: runs per second, and
+    that over the ensemble of one's); ``attrs["arithmetic_bound"]`` is one LIF step over the ANN floor's.
     """
     from snnlib.measure.train import keep_freed_memory, resolve_device
 
@@ -197,17 +208,20 @@ def run_bench(device: str = "cpu", threads: int = 2, repeats: int = 9, ensemble_
     with _threads(threads):
         torch.manual_seed(0)
         single = _time(_contenders(dev, gen), repeats, dev)
-        ensembles = _time(_ensemble_steps(dev, gen, sizes), repeats, dev) if sizes else {}
+        timed = {kind: _time(_ensemble_steps(dev, gen, sizes, shape), repeats, dev) if sizes else {}
+                 for kind, shape in (("ensemble", SHAPE), ("ensemble-study", STUDY_SHAPE))}
     floor = single["ANN floor"]
     rows = [dict(kind="single", name=name, members=1, ms_per_step=ms, ratio_to_ann=ms / floor,
                  runs_per_s=1e3 / ms, speedup=None) for name, ms in single.items()]
-    base = 1e3 / ensembles[min(ensembles)] * min(ensembles) if ensembles else None
-    for m, ms in ensembles.items():
-        rate = m * 1e3 / ms
-        rows.append(dict(kind="ensemble", name=f"snnlib LIF x{m}", members=m, ms_per_step=ms, ratio_to_ann=None,
-                         runs_per_s=rate, speedup=rate / base))
+    for kind, ensembles in timed.items():
+        base = 1e3 / ensembles[min(ensembles)] * min(ensembles) if ensembles else None
+        for m, ms in ensembles.items():
+            rate = m * 1e3 / ms
+            rows.append(dict(kind=kind, name=f"snnlib LIF x{m}", members=m, ms_per_step=ms, ratio_to_ann=None,
+                             runs_per_s=rate, speedup=rate / base))
     table = pd.DataFrame(rows)
-    table.attrs.update(device=str(dev), threads=threads, repeats=repeats, torch=torch.__version__, **SHAPE)
+    table.attrs.update(device=str(dev), threads=threads, repeats=repeats, torch=torch.__version__,
+                       arithmetic_bound=single["snnlib LIF"] / floor, study_shape=dict(STUDY_SHAPE), **SHAPE)
     return table
 
 
@@ -221,11 +235,17 @@ def format_bench(df: pd.DataFrame) -> str:
     lines = [head, "", f"{'network':<24}{'ms/step':>10}{'× ANN':>9}"]
     for row in df[df.kind == "single"].itertuples():
         lines.append(f"{row.name:<24}{row.ms_per_step:>10.1f}{row.ratio_to_ann:>9.2f}")
-    ens = df[df.kind == "ensemble"]
-    if len(ens):
-        lines += ["", f"{'ensemble':<24}{'ms/step':>10}{'runs/s':>9}{'× one run':>11}"]
-        for row in ens.itertuples():
-            lines.append(f"{row.name:<24}{row.ms_per_step:>10.1f}{row.runs_per_s:>9.1f}{row.speedup:>11.2f}")
+    study = a.get("study_shape") or {}
+    titles = {"ensemble": f"ensembles at this shape (arithmetic bound {a.get('arithmetic_bound', float('nan')):.2f}×: "
+                          "one LIF step / ANN floor step)",
+              "ensemble-study": f"ensembles at the quick profile's size, {study.get('n_inputs')}→{study.get('hidden')}→"
+                                f"{study.get('n_outputs')}, T={study.get('steps')}, B={study.get('batch')}"}
+    for kind, title in titles.items():
+        ens = df[df.kind == kind]
+        if len(ens):
+            lines += ["", title, f"{'ensemble':<24}{'ms/step':>10}{'runs/s':>9}{'× one run':>11}"]
+            for row in ens.itertuples():
+                lines.append(f"{row.name:<24}{row.ms_per_step:>10.1f}{row.runs_per_s:>9.1f}{row.speedup:>11.2f}")
     return "\n".join(lines)
 
 

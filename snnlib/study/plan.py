@@ -3,19 +3,25 @@ recorded already, and an estimated wall time from a short calibration on this ma
 
 The estimate times, for every distinct ensemble shape, a few training batches of an ensemble of that
 size (:func:`snnlib.measure.train.fit_members` on a truncated copy of the task), and scales the time to
-the group's batches and epochs; audited runs add the time of one audit of an untrained member on a few
-samples, scaled to the audit's samples. It is an estimate of *this* machine's wall time on one process.
+the group's batches and epochs; a group's audited runs add the time of their stacked audit
+(:func:`snnlib.study.experiment.audit_runs`, untrained networks) on 4 and on 8 samples, extrapolated
+linearly to the audit's samples. The estimate is of *this* machine's wall time on one process
+(``estimate_s``) and with the profile's worker processes sharing the groups (``estimate_workers_s``:
+divided by the workers, at most the CPU count). Untrained networks are no trained ones: their attacks
+stop early on samples they already misclassify, so the audit time is a rough figure.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from collections import Counter
 
 import pandas as pd
 
 CALIBRATION_BATCHES = 3
-CALIBRATION_SAMPLES = 8
+CALIBRATION_SAMPLES = (4, 8)
 
 
 def _truncated(task, n: int):
@@ -42,17 +48,27 @@ def _time_group(group: list[dict]) -> float:
     return per_batch * p["epochs"] * (batches + val_batches)
 
 
-def _time_audit(params: dict) -> float:
-    """Seconds for the measures of one run (the audit dominates), from a few audited samples."""
+def _time_measures(group: list[dict]) -> float:
+    """Seconds for the measures of a group's audited runs (the stacked audit dominates), from audits on
+    4 and 8 samples extrapolated linearly to the audit's samples."""
     from snnlib.study import experiment
 
-    task = experiment.build_task(params)
-    model = experiment.build_model(params, task)
-    n = params["measure_params"].get("audit_samples", 128)
-    small = dict(params, measure_params={**params["measure_params"], "audit_samples": CALIBRATION_SAMPLES})
-    start = time.perf_counter()
-    experiment.measure_run(model, task, small, {}, twin=model if experiment._wants_twin(params) else None)
-    return (time.perf_counter() - start) * n / CALIBRATION_SAMPLES
+    audited = [p for p in group if "audit" in p["measures"]]
+    if not audited:
+        return 0.0
+    tasks = [experiment.build_task(p) for p in audited]
+    models = [experiment.build_model(p, t) for p, t in zip(audited, tasks)]
+    twins = [m if experiment._wants_twin(p) else None for p, m in zip(audited, models)]
+    times = []
+    for n in CALIBRATION_SAMPLES:
+        small = [dict(p, measure_params={**p["measure_params"], "audit_samples": n}) for p in audited]
+        start = time.perf_counter()
+        experiment.audit_runs(models, tasks, small, twins)
+        times.append(time.perf_counter() - start)
+    (n0, n1), (t0, t1) = CALIBRATION_SAMPLES, times
+    per_sample = max(0.0, (t1 - t0) / (n1 - n0))
+    n = min(audited[0]["measure_params"].get("audit_samples", 128), len(tasks[0].y_test))
+    return max(t1, t1 + per_sample * (n - n1))
 
 
 def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None) -> dict:
@@ -62,7 +78,7 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
     cfg = config.resolve(name, profile)
     if name not in runs.RUNS:
         return dict(experiment=name, runs=0, recorded=0, stale=0, groups=0, largest_group=0, training_s=0.0,
-                    measures_s=0.0, estimate_s=0.0)
+                    measures_s=0.0, estimate_s=0.0, estimate_workers_s=0.0)
     planned = sweep.plan(runs.runs_of(cfg))
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
     current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None and not records.is_stale(r)]
@@ -81,15 +97,16 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
             estimate += by_shape[shape]
         train_s = estimate
         audits: dict = {}
-        for p in todo:
-            if p["measures"]:
-                kind = (p["task"], tuple(p["hidden"]), tuple(p["measures"]), repr(p["task_params"]))
-                if kind not in audits:
-                    audits[kind] = _time_audit(p)
-                estimate += audits[kind]
+        for group in work:
+            kind = (group[0]["task"], tuple(group[0]["hidden"]), repr(group[0]["task_params"]),
+                    tuple(sorted(Counter(tuple(p["measures"]) for p in group).items())))
+            if kind not in audits:
+                audits[kind] = _time_measures(group)
+            estimate += audits[kind]
+    workers = max(1, min(cfg.workers, os.cpu_count() or 1))
     return dict(experiment=name, runs=len(planned), recorded=len(current), stale=stale, groups=len(work),
                 largest_group=max((len(g) for g in work), default=0), training_s=train_s,
-                measures_s=estimate - train_s, estimate_s=estimate)
+                measures_s=estimate - train_s, estimate_s=estimate, estimate_workers_s=estimate / min(workers, len(work) or 1))
 
 
 def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd.DataFrame:
@@ -97,6 +114,7 @@ def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd
     rows = [plan_experiment(n, profile, calibrate) for n in names]
     table = pd.DataFrame(rows)
     total = dict(experiment="total", **{c: table[c].sum() for c in ("runs", "recorded", "stale", "groups",
-                                                                      "training_s", "measures_s", "estimate_s")},
+                                                                      "training_s", "measures_s", "estimate_s",
+                                                                      "estimate_workers_s")},
                  largest_group=table["largest_group"].max())
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
