@@ -90,6 +90,17 @@ CHANGE_AND_SWEEP = textwrap.dedent("""
 """)
 
 
+def test_the_fingerprint_ignores_docstrings_comments_and_layout_not_statements():
+    from snnlib.study.fingerprint import code_of
+
+    source = (ROOT / "snnlib" / "model" / "fused.py").read_text()
+    reworded = source.replace('"""The fused time loop', '"""A reworded docstring. The fused time loop', 1)
+    reworded = reworded.replace("class _FusedLIF(", "# a new comment\n\n\nclass _FusedLIF(", 1)
+    assert reworded != source and code_of(reworded) == code_of(source)
+    changed = source.replace("RESET_COEFFICIENTS = {\"hard\": (1.0, 0.0)", "RESET_COEFFICIENTS = {\"hard\": (1.0, 0.5)", 1)
+    assert changed != source and code_of(changed) != code_of(source)
+
+
 def test_changing_the_neuron_code_makes_records_stale_and_they_are_retrained(tmp_path):
     package = tmp_path / "copy"
     shutil.copytree(ROOT / "snnlib", package / "snnlib", ignore=shutil.ignore_patterns("__pycache__"))
@@ -107,7 +118,7 @@ def test_changing_the_neuron_code_makes_records_stale_and_they_are_retrained(tmp
     first = sweep_with_copy("retrain")
     assert first["record_code"] == first["code"]
     neuron = package / "snnlib" / "model" / "neurons.py"
-    neuron.write_text(neuron.read_text() + "\n# one changed line\n")
+    neuron.write_text(neuron.read_text() + "\nONE_CHANGED_LINE = 1\n")
     reused = sweep_with_copy("reuse")
     assert reused["code"] != first["code"] and reused["record_code"] == first["code"]
     assert reused["warned"] and "1 stale record" in reused["warned"][0]

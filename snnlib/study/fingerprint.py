@@ -1,10 +1,12 @@
 """The code fingerprint: which version of the code that decides results made a record.
 
-``code_fingerprint()`` is the SHA-256 (first 16 hex digits) of the sources that affect a run's numbers:
+``code_fingerprint()`` is the SHA-256 (first 16 hex digits) of the code that affects a run's numbers:
 the model (:mod:`snnlib.model`), the tasks (:mod:`snnlib.data`), training, metrics and attacks
 (:mod:`snnlib.measure`, the benchmark aside), one run (:mod:`snnlib.study.experiment`) and the shared
 parameter checks. The book, the command line, the figures, the statistics and the sweep machinery are
-left out: changing them changes no recorded number.
+left out: changing them changes no recorded number. What is hashed is each file's syntax tree without
+its docstrings (:func:`code_of`), so editing a docstring, a comment or the layout leaves the records
+current; any change to a statement makes them stale.
 
 Every record stores the fingerprint under ``code``. A record whose fingerprint differs from the current
 one is *stale*: it was made by another program. Sweeps retrain stale runs by default
@@ -13,6 +15,7 @@ one is *stale*: it was made by another program. Sweeps retrain stale runs by def
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 from pathlib import Path
@@ -33,12 +36,25 @@ def source_files(package: Path = PACKAGE) -> list[Path]:
     return [f for f in files if f.relative_to(package).as_posix() not in EXCLUDED]
 
 
+def code_of(source: str) -> str:
+    """The code of a Python source as the fingerprint sees it: its syntax tree (``ast.dump``) with the
+    docstrings of the module, classes and functions removed; comments and layout are not in the tree."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
 @functools.lru_cache(maxsize=4)
 def _fingerprint(package: Path) -> str:
     digest = hashlib.sha256()
     for file in source_files(package):
         digest.update(file.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+        digest.update(code_of(file.read_text(encoding="utf-8")).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 
