@@ -29,9 +29,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
+# Every run of every experiment trains first, in one sweep (one queue, the largest groups first); then the
+# chapters execute NOTEBOOK_JOBS at a time (they only read records), the appendix last (it describes them).
+NOTEBOOK_JOBS ?= 2
+APPENDIX := $(lastword $(EXPERIMENTS))
+
 experiments: install
-	@for nb in $(EXPERIMENTS); do $(BIN)/python -m snnlib run $$nb --profile $(PROFILE) \
-	  $(if $(SCHEDULER),--scheduler $(SCHEDULER)) || exit 1; done
+	$(BIN)/python -m snnlib train all --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	@printf '%s\n' $(filter-out $(APPENDIX),$(EXPERIMENTS)) | xargs -P $(NOTEBOOK_JOBS) -I{} \
+	  $(BIN)/python -m snnlib run {} --profile $(PROFILE) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	$(BIN)/python -m snnlib run $(APPENDIX) --profile $(PROFILE)
 
 book: experiments
 	$(BIN)/jupyter-book build book --warningiserror --keep-going --quiet

@@ -5,6 +5,7 @@
     snnlib list [EXPERIMENT]
     snnlib run EXPERIMENT [--profile {smoke,quick,full}] [-p NAME VALUE]... [--scheduler tcp://HOST:PORT]
                [--reuse-stale] [--no-progress] [--log-output]
+    snnlib train EXPERIMENT|all [--profile P] [--scheduler tcp://HOST:PORT] [--reuse-stale]
     snnlib plan EXPERIMENT|all [--profile P]
     snnlib claims [--profile P] [--format {markdown,csv}]
     snnlib bench [--device D] [--threads N]
@@ -17,6 +18,10 @@ starts a kernel, then executes ``notebooks/EXPERIMENT.ipynb`` with papermill int
 ``executed_dir()/EXPERIMENT.ipynb``. The notebook is written to a temporary file first and replaces the
 previous executed notebook only when it ran to the end; a failed one is kept as
 ``executed_dir()/failed/EXPERIMENT.ipynb`` (a subfolder, so globs of executed chapters never see it).
+``train`` trains (and records) the runs of the experiments at their profile values without executing
+any notebook: ``train all`` trains every experiment's runs in one sweep, so the workers share one queue
+with the largest groups first and no core waits at the end of an experiment; the notebooks then find
+every run recorded (``make book`` does this).
 
 Exit status: 0 success, 1 the notebook failed, 2 a bad command line or parameter (nothing was run).
 Only light modules are imported at start-up, so a bad parameter is reported in a fraction of a second.
@@ -27,7 +32,9 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from snnlib import paths
@@ -189,13 +196,16 @@ def cmd_run(args) -> int:
     shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
     print(f"{args.experiment} ({shown})", file=sys.stderr, flush=True)
     os.environ["SNNLIB_PROGRESS"] = "1" if args.progress else "0"
+    sockets = tempfile.mkdtemp(prefix="snnlib-kernel-")
     try:
         from traitlets.config import Config
 
-        # IPC transport: the kernel then has no TCP port to warn about; its shutdown chatter is silenced
+        # IPC transport: the kernel then has no TCP port to warn about; its shutdown chatter is silenced.
+        # Its sockets live in a folder of this process's own, so notebooks can execute side by side.
+        kernel = {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}
         papermill.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=False,
                                    log_output=args.log_output, kernel_name=args.kernel, cwd=str(source.parent),
-                                   config=Config({"KernelManager": {"transport": "ipc"}}),
+                                   config=Config({"KernelManager": kernel}),
                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except BaseException as error:
         kept = tmp.exists()
@@ -209,6 +219,8 @@ def cmd_run(args) -> int:
         print(f"  {target} was left as it was" + (f"; the partly executed notebook is {failed}" if kept else ""),
               file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     from snnlib.study.render import clean_executed
 
     clean_executed(tmp, cfg.profile, getattr(cfg, "seeds", None) if args.experiment in runs_experiments() else None,
@@ -217,6 +229,23 @@ def cmd_run(args) -> int:
     if failed.exists():
         failed.unlink()
     print(f"done: {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    names = list(runs_experiments()) if args.experiment == "all" else [args.experiment]
+    _check_experiment(names[0])
+    if names[0] not in runs_experiments():
+        raise UsageError(f"experiment {names[0]!r} trains no runs of its own; give one of "
+                         f"{', '.join(runs_experiments())}, or all")
+    cfgs = [config.resolve(name, args.profile) for name in names]
+    from snnlib.study import runs, sweep
+
+    every = [run for cfg in cfgs for run in runs.runs_of(cfg)]
+    scheduler = args.scheduler or cfgs[0].scheduler
+    frame = sweep.run_grid(every, workers=cfgs[0].workers, scheduler=scheduler, reuse_stale=args.reuse_stale,
+                           progress=args.progress, desc=f"{args.experiment} ({args.profile})")
+    print(f"done: {len(frame)} runs of {', '.join(names)} recorded in {paths.records_dir()}", file=sys.stderr)
     return 0
 
 
@@ -382,6 +411,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", default=None, metavar="NAME",
                    help="Jupyter kernel to execute with (default: the notebook's own)")
     p.set_defaults(func=cmd_run)
+
+    p = commands.add_parser("train", help="train and record an experiment's runs (or all) without a notebook",
+                            description="Train and record the runs of EXPERIMENT (or of every experiment, in one "
+                                        "sweep) at the profile's values, without executing a notebook. Runs "
+                                        "already recorded are reused; the notebooks then only read records.")
+    p.add_argument("experiment", metavar="EXPERIMENT|all",
+                   help=f"one of: {', '.join(runs_experiments())}, or all")
+    p.add_argument("--profile", choices=config.PROFILE_NAMES, default="quick", help="the profile (default: quick)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="train on the Dask cluster whose scheduler is at this address")
+    p.add_argument("--reuse-stale", action="store_true",
+                   help="keep records made by other code (their code fingerprint differs) instead of retraining them")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar over the runs")
+    p.set_defaults(func=cmd_train)
 
     p = commands.add_parser("plan", help="count, group and time an experiment's runs without training",
                             description="Print, without training, the number of runs of each experiment, how "

@@ -66,7 +66,7 @@ def test_the_console_script_is_declared():
 def test_help_names_every_command():
     done, _ = snnlib("--help")
     assert done.returncode == 0
-    for command in ("list", "run", "plan", "claims", "bench", "results", "clean"):
+    for command in ("list", "run", "train", "plan", "claims", "bench", "results", "clean"):
         assert command in done.stdout
     done, _ = snnlib("run", "--help")
     assert done.returncode == 0 and "-p NAME VALUE" in done.stdout and "--profile {smoke,quick,full}" in done.stdout
@@ -226,3 +226,21 @@ def test_results_reports_a_corrupt_record_and_goes_on(some_records, capsys):
     code, out, err = main(capsys, "results", "--format", "csv")
     assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 2
     assert f"warning: ignoring record {file}" in err
+
+
+def test_train_records_the_runs_a_notebook_then_reuses(capsys, monkeypatch):
+    from snnlib.study import config, records, runs, sweep
+
+    code, _, err = main(capsys, "train", "01_dynamics_and_baseline", "--profile", "smoke", "--no-progress")
+    planned = sweep.plan(runs.runs_of(config.resolve("01_dynamics_and_baseline", "smoke")))
+    assert code == 0 and f"done: {len(planned)} runs of 01_dynamics_and_baseline" in err
+    assert len(records.load_all()) == len(planned)
+    monkeypatch.setattr(sweep, "groups", lambda *a, **k: pytest.fail("trained a recorded run again"))
+    frame = sweep.run_grid(runs.runs_of(config.resolve("01_dynamics_and_baseline", "smoke")), progress=False)
+    assert len(frame) == len(planned)
+
+
+@pytest.mark.parametrize("experiment, words", [("05_summary", "trains no runs of its own"), ("nope", "nope")])
+def test_train_refuses_what_it_cannot_train(capsys, experiment, words):
+    code, _, err = main(capsys, "train", experiment)
+    assert code == 2 and words in err
