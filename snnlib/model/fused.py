@@ -34,9 +34,10 @@ surrogate function *at call time* (``surrogate.derivative``), ``ρ = 0`` with ``
     gI[t] &= gH[t], \quad g v_0 = \lambda\, gH[0], \quad
     gW_{rec} = \textstyle\sum_{t \ge 1} gH[t]^\top S[t-1]
 
-where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). Everything that
-does not depend on ``gH[t+1]`` (``D``, the bracket, ``ḡS D``) is computed for all steps at once before the
-loop, so the reverse loop is two to four tensor operations per step.
+where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). The reverse
+loop computes everything of step ``t`` (``D[t]``, the bracket, ``ḡS D``) on that step's slice, while it is
+in cache: a dozen small operations per step instead of a dozen passes over the whole sequence, which
+on a CPU are bound by memory bandwidth.
 
 Exactness: the forward uses the same floating-point operations as the hook path (``λ·V`` then ``+ I``;
 the recurrent current as one ``addmm(C[t], S[t-1], W_recᵀ)``;
@@ -143,52 +144,53 @@ class _FusedLIF(torch.autograd.Function):
     def backward(ctx, g_spikes, g_v):
         h_seq, s_seq, w_rec = ctx.saved_tensors
         dyn, time_dim = ctx.dyn, ctx.time_dim
-        kh, ks = (_along_time(c, time_dim) for c in dyn.coefficients())
-        lam = _along_time(dyn.decay, time_dim)
-        theta, keep = _along_time(dyn.threshold, time_dim), _along_time(dyn.keep_reset, time_dim)
-        d = dyn.derivative(h_seq - theta)  # D = σ'(H - θ), all steps at once
-        # A = ∂V/∂H + ∂V/∂S · D
-        if dyn.reset == "none":
-            a = None  # 1
-        elif dyn.reset == "hard":  # 1 - S - ρ H D
-            a = torch.mul(h_seq, d).mul_(-keep).sub_(s_seq).add_(1.0)
-        elif dyn.reset == "soft":  # 1 - ρ θ D
-            a = torch.mul(d, -(theta * keep)).add_(1.0)
-        else:  # 1 - κ_h S - ρ (κ_h H + κ_s θ) D
-            a = torch.mul(h_seq, kh).add_(torch.mul(ks, theta)).mul_(d).mul_(-keep)
-            a.sub_(torch.mul(s_seq, kh)).add_(1.0)
-        # the terms that do not depend on the future: ḡS D + ḡV A
-        g_h = torch.mul(g_spikes, d) if g_spikes is not None else torch.zeros_like(h_seq)
-        if g_v is not None:
-            g_h.add_(g_v) if a is None else g_h.addcmul_(g_v, a)
-        # λ A, the factor carrying gH[t+1] back to gH[t] (just λ without reset)
-        carries = a.mul_(lam).unbind(time_dim) if a is not None else None
-        gs, ds = g_h.unbind(time_dim), d.unbind(time_dim)
+        kh, ks = dyn.coefficients()
+        lam, theta, keep = dyn.decay, dyn.threshold, dyn.keep_reset
+        # One reverse loop; everything of step t (D, A, the local terms) is computed on that step's slice
+        # while it is in cache, rather than in a dozen passes over the whole sequence.
+        g_h = torch.empty_like(h_seq)
+        hs, ss, gs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), g_h.unbind(time_dim)
+        g_ss = g_spikes.unbind(time_dim) if g_spikes is not None else None
+        g_vs = g_v.unbind(time_dim) if g_v is not None else None
         rec = None
-        for t in range(len(gs) - 2, -1, -1):
-            nxt = gs[t + 1]
-            if carries is not None:
-                gs[t].addcmul_(nxt, carries[t])
-            elif isinstance(dyn.decay, torch.Tensor):
-                gs[t].addcmul_(nxt, dyn.decay)
+        for t in range(len(gs) - 1, -1, -1):
+            h, s, g = hs[t], ss[t], gs[t]
+            d = dyn.derivative(h - theta)  # D = σ'(H - θ)
+            # A = ∂V/∂H + ∂V/∂S · D
+            if dyn.reset == "none":
+                a = None  # 1
+            elif dyn.reset == "hard":  # 1 - S - ρ H D
+                a = torch.mul(h, d).mul_(-keep).sub_(s).add_(1.0)
+            elif dyn.reset == "soft":  # 1 - ρ θ D
+                a = torch.mul(d, -(theta * keep)).add_(1.0)
+            else:  # 1 - κ_h S - ρ (κ_h H + κ_s θ) D
+                a = torch.mul(h, kh).add_(torch.mul(ks, theta)).mul_(d).mul_(-keep)
+                a.sub_(torch.mul(s, kh)).add_(1.0)
+            # the terms that do not depend on the future: ḡS D + ḡV A
+            if g_ss is not None:
+                torch.mul(g_ss[t], d, out=g)
             else:
-                gs[t].add_(nxt, alpha=dyn.decay)
+                g.zero_()
+            if g_vs is not None:
+                g.add_(g_vs[t]) if a is None else g.addcmul_(g_vs[t], a)
+            if t == len(gs) - 1:
+                continue
+            nxt = gs[t + 1]  # + gH[t+1] λ A, carried back through V[t] (just λ without reset)
+            if a is not None:
+                g.addcmul_(nxt, a.mul_(lam))
+            elif isinstance(lam, torch.Tensor):
+                g.addcmul_(nxt, lam)
+            else:
+                g.add_(nxt, alpha=lam)
             if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
                 rec = torch.matmul(nxt, w_rec, out=rec)
-                gs[t].addcmul_(rec, ds[t])
+                g.addcmul_(rec, d)
         g_current = g_h if ctx.needs_input_grad[0] else None
         g_v0 = torch.mul(gs[0], dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
         g_w = None
         if w_rec is not None and ctx.needs_input_grad[2]:
             g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if len(gs) > 1 else torch.zeros_like(w_rec)
         return g_current, g_v0, g_w, None, None
-
-
-def _along_time(value, time_dim: int):
-    """A per-step constant made to broadcast against whole sequences (a time axis inserted)."""
-    if isinstance(value, torch.Tensor) and value.dim() > time_dim:
-        return value.unsqueeze(time_dim)
-    return value
 
 
 def _rec_weight_grad(g_h: torch.Tensor, s_seq: torch.Tensor, time_dim: int, w_dims: int) -> torch.Tensor:
