@@ -190,3 +190,29 @@ def test_per_member_decay_with_a_single_reset_mode(reset):
         assert torch.equal(s_m, spikes[m]) and torch.equal(node.v_seq, v[m])
         (g_m,) = torch.autograd.grad((s_m + node.v_seq).sum(), (c,))
         assert torch.allclose(g_m, g[m], atol=1e-5)
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("reset", ["hard", "soft", "none", None])
+def test_the_backward_does_not_depend_on_its_chunk_of_steps(monkeypatch, recurrent, reset):
+    """The reverse loop computes the local terms chunk by chunk; any chunk size gives the same bits."""
+    from snnlib.model import fused
+
+    g = torch.Generator().manual_seed(3)
+    members = 3
+    column = lambda *v: torch.tensor(v).reshape(-1, 1, 1)  # noqa: E731
+    kappa = dict(kappa_hard=column(1.0, 0.0, 0.0), kappa_soft=column(0.0, 1.0, 0.0)) if reset is None else {}
+    dyn = Dynamics(decay=column(0.5, 0.9, 1.0), threshold=column(1.0, 0.8, 1.2), reset=reset,
+                   derivative=StrictATan().derivative, keep_reset=column(1.0, 0.0, 1.0), **kappa)
+    current = torch.randn(members, 9, 4, 5, generator=g) * 1.5
+    w_rec = torch.randn(members, 5, 5, generator=g) * 0.5 if recurrent else None
+    grads = []
+    for chunk in (1, 120, 1 << 20):  # one step (60 elements), two steps, the whole sequence at a time
+        monkeypatch.setattr(fused, "CHUNK_ELEMENTS", chunk)
+        c = current.clone().requires_grad_(True)
+        w = w_rec.clone().requires_grad_(True) if recurrent else None
+        spikes, v = lif_sequence(c, dyn, w_rec=w, time_dim=1)
+        loss = (spikes * torch.linspace(-1, 1, spikes.numel()).view_as(spikes)).sum() + v.square().sum()
+        grads.append(torch.autograd.grad(loss, [c] + ([w] if recurrent else [])))
+    for other in grads[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(grads[0], other))

@@ -35,9 +35,10 @@ surrogate function *at call time* (``surrogate.derivative``), ``ρ = 0`` with ``
     gW_{rec} = \textstyle\sum_{t \ge 1} gH[t]^\top S[t-1]
 
 where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). The reverse
-loop computes everything of step ``t`` (``D[t]``, the bracket, ``ḡS D``) on that step's slice, while it is
-in cache: a dozen small operations per step instead of a dozen passes over the whole sequence, which
-on a CPU are bound by memory bandwidth.
+loop walks chunks of steps small enough to stay in cache (:data:`CHUNK_ELEMENTS`): what does not depend
+on ``gH[t+1]`` (``D``, the bracket, ``ḡS D``) is computed for a whole chunk at once, then the chunk's steps
+are carried back, two to four tensor operations per step. Passes over the whole sequence would be bound
+by memory bandwidth on a CPU, and one pass per step by per-operation overhead.
 
 Exactness: the forward uses the same floating-point operations as the hook path (``λ·V`` then ``+ I``;
 the recurrent current as one ``addmm(C[t], S[t-1], W_recᵀ)``;
@@ -144,53 +145,76 @@ class _FusedLIF(torch.autograd.Function):
     def backward(ctx, g_spikes, g_v):
         h_seq, s_seq, w_rec = ctx.saved_tensors
         dyn, time_dim = ctx.dyn, ctx.time_dim
-        kh, ks = dyn.coefficients()
-        lam, theta, keep = dyn.decay, dyn.threshold, dyn.keep_reset
-        # One reverse loop; everything of step t (D, A, the local terms) is computed on that step's slice
-        # while it is in cache, rather than in a dozen passes over the whole sequence.
+        steps = h_seq.shape[time_dim]
         g_h = torch.empty_like(h_seq)
-        hs, ss, gs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), g_h.unbind(time_dim)
-        g_ss = g_spikes.unbind(time_dim) if g_spikes is not None else None
-        g_vs = g_v.unbind(time_dim) if g_v is not None else None
+        gs = g_h.unbind(time_dim)
         rec = None
-        for t in range(len(gs) - 1, -1, -1):
-            h, s, g = hs[t], ss[t], gs[t]
-            d = dyn.derivative(h - theta)  # D = σ'(H - θ)
-            # A = ∂V/∂H + ∂V/∂S · D
-            if dyn.reset == "none":
-                a = None  # 1
-            elif dyn.reset == "hard":  # 1 - S - ρ H D
-                a = torch.mul(h, d).mul_(-keep).sub_(s).add_(1.0)
-            elif dyn.reset == "soft":  # 1 - ρ θ D
-                a = torch.mul(d, -(theta * keep)).add_(1.0)
-            else:  # 1 - κ_h S - ρ (κ_h H + κ_s θ) D
-                a = torch.mul(h, kh).add_(torch.mul(ks, theta)).mul_(d).mul_(-keep)
-                a.sub_(torch.mul(s, kh)).add_(1.0)
-            # the terms that do not depend on the future: ḡS D + ḡV A
-            if g_ss is not None:
-                torch.mul(g_ss[t], d, out=g)
-            else:
-                g.zero_()
-            if g_vs is not None:
-                g.add_(g_vs[t]) if a is None else g.addcmul_(g_vs[t], a)
-            if t == len(gs) - 1:
-                continue
-            nxt = gs[t + 1]  # + gH[t+1] λ A, carried back through V[t] (just λ without reset)
-            if a is not None:
-                g.addcmul_(nxt, a.mul_(lam))
-            elif isinstance(lam, torch.Tensor):
-                g.addcmul_(nxt, lam)
-            else:
-                g.add_(nxt, alpha=lam)
-            if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
-                rec = torch.matmul(nxt, w_rec, out=rec)
-                g.addcmul_(rec, d)
+        # The reverse loop walks chunks of steps small enough to stay in cache: the terms that do not
+        # depend on the future are computed for a whole chunk at once, then its steps are carried back.
+        chunk = max(1, CHUNK_ELEMENTS // max(1, h_seq[0].numel() if time_dim == 0 else h_seq[:, 0].numel()))
+        for start in range((steps - 1) // chunk * chunk, -1, -chunk):
+            n = min(chunk, steps - start)
+            carries, ds = _local_terms(dyn, time_dim, h_seq.narrow(time_dim, start, n), s_seq.narrow(time_dim, start, n),
+                                       g_h.narrow(time_dim, start, n),
+                                       None if g_spikes is None else g_spikes.narrow(time_dim, start, n),
+                                       None if g_v is None else g_v.narrow(time_dim, start, n))
+            for t in range(start + n - 1, start - 1, -1):
+                if t == steps - 1:
+                    continue
+                nxt, g = gs[t + 1], gs[t]  # + gH[t+1] λ A, carried back through V[t] (just λ without reset)
+                if carries is not None:
+                    g.addcmul_(nxt, carries[t - start])
+                elif isinstance(dyn.decay, torch.Tensor):
+                    g.addcmul_(nxt, dyn.decay)
+                else:
+                    g.add_(nxt, alpha=dyn.decay)
+                if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
+                    rec = torch.matmul(nxt, w_rec, out=rec)
+                    g.addcmul_(rec, ds[t - start])
         g_current = g_h if ctx.needs_input_grad[0] else None
         g_v0 = torch.mul(gs[0], dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
         g_w = None
         if w_rec is not None and ctx.needs_input_grad[2]:
-            g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if len(gs) > 1 else torch.zeros_like(w_rec)
+            g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if steps > 1 else torch.zeros_like(w_rec)
         return g_current, g_v0, g_w, None, None
+
+
+#: the most elements per tensor of one chunk of steps in the backward (about 512 KiB of float32)
+CHUNK_ELEMENTS = 1 << 17
+
+
+def _local_terms(dyn: Dynamics, time_dim: int, h, s, g, g_spikes, g_v):
+    """For a chunk of steps: write ``ḡS D + ḡV A`` into ``g`` and return the per-step views of the carry
+    factor ``λ A`` (``None`` without reset) and of ``D``."""
+    kh, ks = (_along_time(c, time_dim) for c in dyn.coefficients())
+    lam = _along_time(dyn.decay, time_dim)
+    theta, keep = _along_time(dyn.threshold, time_dim), _along_time(dyn.keep_reset, time_dim)
+    d = dyn.derivative(h - theta)  # D = σ'(H - θ)
+    # A = ∂V/∂H + ∂V/∂S · D
+    if dyn.reset == "none":
+        a = None  # 1
+    elif dyn.reset == "hard":  # 1 - S - ρ H D
+        a = torch.mul(h, d).mul_(-keep).sub_(s).add_(1.0)
+    elif dyn.reset == "soft":  # 1 - ρ θ D
+        a = torch.mul(d, -(theta * keep)).add_(1.0)
+    else:  # 1 - κ_h S - ρ (κ_h H + κ_s θ) D
+        a = torch.mul(h, kh).add_(torch.mul(ks, theta)).mul_(d).mul_(-keep)
+        a.sub_(torch.mul(s, kh)).add_(1.0)
+    if g_spikes is not None:
+        torch.mul(g_spikes, d, out=g)
+    else:
+        g.zero_()
+    if g_v is not None:
+        g.add_(g_v) if a is None else g.addcmul_(g_v, a)
+    carries = a.mul_(lam).unbind(time_dim) if a is not None else None
+    return carries, d.unbind(time_dim)
+
+
+def _along_time(value, time_dim: int):
+    """A per-step constant made to broadcast against a run of steps (a time axis inserted)."""
+    if isinstance(value, torch.Tensor) and value.dim() > time_dim:
+        return value.unsqueeze(time_dim)
+    return value
 
 
 def _rec_weight_grad(g_h: torch.Tensor, s_seq: torch.Tensor, time_dim: int, w_dims: int) -> torch.Tensor:
