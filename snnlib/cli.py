@@ -445,7 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("bench", help="time training steps side by side: snnlib, SpikingJelly, snnTorch",
                             description="In one process, ms per training step of an ANN floor, snnlib's "
                                         "feed-forward and recurrent networks, SpikingJelly and snnTorch, with "
-                                        "ratios, and the throughput of ensembles of 1, 4, 10 and 32 runs.")
+                                        "ratios, and the throughput of ensembles of 1, 4, 10 and 32 runs at that "
+                                        "shape (with the arithmetic bound on their speed-up) and at the quick "
+                                        "profile's network size.")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
     p.set_defaults(func=cmd_bench)
