@@ -110,3 +110,17 @@ def test_plan_counts_groups_and_estimates_without_training(tmp_path, monkeypatch
     table = plan.plan(["01_dynamics_and_baseline", "02_leakage"], "smoke", calibrate=False)
     assert list(table.experiment) == ["01_dynamics_and_baseline", "02_leakage", "total"]
     assert table.runs.iloc[-1] == table.runs.iloc[0] + table.runs.iloc[1] and table.estimate_s.iloc[-1] == 0
+
+
+def test_runs_audit_together_only_when_their_threat_model_agrees():
+    from types import SimpleNamespace
+
+    import torch
+
+    from snnlib.study.experiment import audit_stacks
+
+    audited = dict(measures=["audit"], measure_params=dict(radii=[1.0]))
+    runs_ = [audited, audited, dict(audited, measure_params=dict(radii=[2.0])), dict(measures=[]), audited]
+    task = lambda lo: SimpleNamespace(input_bounds=(lo, 1.0), input_scale=0.1, x_test=torch.zeros(3, 4, 2))  # noqa: E731
+    tasks = [task(0.0), task(0.0), task(0.0), task(0.0), task(-0.5)]  # the last: a range of its own
+    assert audit_stacks(runs_, tasks) == [[0, 1], [2], [4]]

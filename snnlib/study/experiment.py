@@ -204,19 +204,27 @@ def run_group(group: list[dict]) -> list[dict]:
     return out
 
 
-def _audit_group(runs, tasks, trained) -> tuple[dict, dict]:
-    """The audits of a group's audited runs, stacked per audit setting (:func:`audit_runs`): results and
-    seconds (the stack's time shared equally) by run index."""
+def audit_stacks(runs: list[dict], tasks: list) -> list[list[int]]:
+    """The indices of the audited runs of a group, cut into the sets that can be audited stacked: equal
+    audit settings, transfer twin or not, input bounds, input scale and test-set shape. (Tasks whose input
+    range comes from their data, like ``mnist1d``, have bounds of their own per seed: their runs are
+    audited one at a time.)"""
     import json
 
-    by_setting: dict = {}
+    stacks: dict = {}
     for i, p in enumerate(runs):
         if "audit" in p["measures"]:
             setting = (json.dumps(p["measure_params"], sort_keys=True), _wants_twin(p), tasks[i].input_bounds,
                        tasks[i].input_scale, tuple(tasks[i].x_test.shape))
-            by_setting.setdefault(setting, []).append(i)
+            stacks.setdefault(setting, []).append(i)
+    return list(stacks.values())
+
+
+def _audit_group(runs, tasks, trained) -> tuple[dict, dict]:
+    """The audits of a group's audited runs, stacked where they can be (:func:`audit_stacks`,
+    :func:`audit_runs`): results and seconds (a stack's time shared equally) by run index."""
     results, seconds = {}, {}
-    for indices in by_setting.values():
+    for indices in audit_stacks(runs, tasks):
         tic = time.perf_counter()
         stacked = audit_runs([trained[i]["model"][0] for i in indices], [tasks[i] for i in indices],
                              [runs[i] for i in indices], [trained[i].get("twin", (None, None))[0] for i in indices])

@@ -49,26 +49,28 @@ def _time_group(group: list[dict]) -> float:
 
 
 def _time_measures(group: list[dict]) -> float:
-    """Seconds for the measures of a group's audited runs (the stacked audit dominates), from audits on
-    4 and 8 samples extrapolated linearly to the audit's samples."""
+    """Seconds for the measures of a group's audited runs (the audit dominates): the first stack of runs
+    audited together (:func:`snnlib.study.experiment.audit_stacks`) is timed on 4 and 8 samples,
+    extrapolated linearly to the audit's samples, and counted once per stack of the group."""
     from snnlib.study import experiment
 
-    audited = [p for p in group if "audit" in p["measures"]]
-    if not audited:
+    tasks = [experiment.build_task(p) for p in group]
+    stacks = experiment.audit_stacks(group, tasks)
+    if not stacks:
         return 0.0
-    tasks = [experiment.build_task(p) for p in audited]
-    models = [experiment.build_model(p, t) for p, t in zip(audited, tasks)]
+    audited, audited_tasks = [group[i] for i in stacks[0]], [tasks[i] for i in stacks[0]]
+    models = [experiment.build_model(p, t) for p, t in zip(audited, audited_tasks)]
     twins = [m if experiment._wants_twin(p) else None for p, m in zip(audited, models)]
     times = []
     for n in CALIBRATION_SAMPLES:
         small = [dict(p, measure_params={**p["measure_params"], "audit_samples": n}) for p in audited]
         start = time.perf_counter()
-        experiment.audit_runs(models, tasks, small, twins)
+        experiment.audit_runs(models, audited_tasks, small, twins)
         times.append(time.perf_counter() - start)
     (n0, n1), (t0, t1) = CALIBRATION_SAMPLES, times
     per_sample = max(0.0, (t1 - t0) / (n1 - n0))
-    n = min(audited[0]["measure_params"].get("audit_samples", 128), len(tasks[0].y_test))
-    return max(t1, t1 + per_sample * (n - n1))
+    n = min(audited[0]["measure_params"].get("audit_samples", 128), len(audited_tasks[0].y_test))
+    return max(t1, t1 + per_sample * (n - n1)) * len(stacks)
 
 
 def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None) -> dict:
