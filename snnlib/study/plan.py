@@ -4,8 +4,8 @@ recorded already, and an estimated wall time from a short calibration on this ma
 The estimate times, for every distinct ensemble shape, a few training batches of an ensemble of that
 size (:func:`snnlib.measure.train.fit_members` on a truncated copy of the task), and scales the time to
 the group's batches and epochs; a group's audited runs add the time of their stacked audit
-(:func:`snnlib.study.experiment.audit_runs`, untrained networks) on 4 and on 8 samples, extrapolated
-linearly to the audit's samples. The estimate is of *this* machine's wall time on one process
+(:func:`snnlib.study.experiment.audit_runs`, two untrained networks on 4 and on 8 samples, extrapolated
+linearly to the audit's samples and scaled to the stack's size). The estimate is of *this* machine's wall time on one process
 (``estimate_s``) and with the profile's worker processes sharing the groups (``estimate_workers_s``:
 divided by the workers, at most the CPU count). Untrained networks are no trained ones: their attacks
 stop early on samples they already misclassify, so the audit time is a rough figure.
@@ -22,6 +22,9 @@ import pandas as pd
 
 CALIBRATION_BATCHES = 3
 CALIBRATION_SAMPLES = (4, 8)
+#: networks of a stack audited for the calibration (the time is scaled to the stack's size: a stack of
+#: large networks costs in proportion to its size; of small ones, less, so the estimate is on the safe side)
+CALIBRATION_NETWORKS = 2
 
 
 def _truncated(task, n: int):
@@ -49,16 +52,18 @@ def _time_group(group: list[dict]) -> float:
 
 
 def _time_measures(group: list[dict]) -> float:
-    """Seconds for the measures of a group's audited runs (the audit dominates): the first stack of runs
-    audited together (:func:`snnlib.study.experiment.audit_stacks`) is timed on 4 and 8 samples,
-    extrapolated linearly to the audit's samples, and counted once per stack of the group."""
+    """Seconds for the measures of a group's audited runs (the audit dominates): two networks of the first
+    stack of runs audited together (:func:`snnlib.study.experiment.audit_stacks`) are timed on 4 and 8
+    samples, extrapolated linearly to the audit's samples and scaled to the stack's size, and that is
+    counted once per stack of the group."""
     from snnlib.study import experiment
 
     tasks = [experiment.build_task(p) for p in group]
     stacks = experiment.audit_stacks(group, tasks)
     if not stacks:
         return 0.0
-    audited, audited_tasks = [group[i] for i in stacks[0]], [tasks[i] for i in stacks[0]]
+    first = stacks[0][:CALIBRATION_NETWORKS]  # a few networks of the first stack, scaled to its size below
+    audited, audited_tasks = [group[i] for i in first], [tasks[i] for i in first]
     models = [experiment.build_model(p, t) for p, t in zip(audited, audited_tasks)]
     twins = [m if experiment._wants_twin(p) else None for p, m in zip(audited, models)]
     times = []
@@ -70,7 +75,8 @@ def _time_measures(group: list[dict]) -> float:
     (n0, n1), (t0, t1) = CALIBRATION_SAMPLES, times
     per_sample = max(0.0, (t1 - t0) / (n1 - n0))
     n = min(audited[0]["measure_params"].get("audit_samples", 128), len(audited_tasks[0].y_test))
-    return max(t1, t1 + per_sample * (n - n1)) * len(stacks)
+    per_stack = max(t1, t1 + per_sample * (n - n1)) * len(stacks[0]) / len(first)
+    return per_stack * len(stacks)
 
 
 def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None) -> dict:
