@@ -151,7 +151,7 @@ class _FusedLIF(torch.autograd.Function):
         rec = None
         # The reverse loop walks chunks of steps small enough to stay in cache: the terms that do not
         # depend on the future are computed for a whole chunk at once, then its steps are carried back.
-        chunk = max(1, CHUNK_ELEMENTS // max(1, h_seq[0].numel() if time_dim == 0 else h_seq[:, 0].numel()))
+        chunk = max(1, CHUNK_ELEMENTS // max(1, h_seq.numel() // steps))  # steps per chunk
         for start in range((steps - 1) // chunk * chunk, -1, -chunk):
             n = min(chunk, steps - start)
             carries, ds = _local_terms(dyn, time_dim, h_seq.narrow(time_dim, start, n), s_seq.narrow(time_dim, start, n),
