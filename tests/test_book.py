@@ -15,7 +15,7 @@ NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
 
 def test_intro_variant_table_matches_the_library():
     rows = re.findall(r"^\| (yes|no) \| (hard|soft|none) \| (yes|no) \| `([^`]+)`", (BOOK / "intro.md").read_text(), re.M)
-    table = {name: Variant(leak == "yes", reset, rec == "yes") for leak, reset, rec, name in rows}
+    table = {name: Variant("LIF" if leak == "yes" else "IF", reset, rec == "yes") for leak, reset, rec, name in rows}
     assert sorted(table) == sorted(Variant.names())
     assert all(Variant.parse(name) == variant for name, variant in table.items())
 

@@ -123,9 +123,9 @@ def test_hand_worked_derivative_values():
 
 def test_surrogate_without_derivative_uses_hook_path():
     node = VariantNode(decay=0.5, surrogate=surrogate.ATan())
-    assert node.dynamics() is None
-    assert VariantNode(decay=0.5, backend="torch").dynamics() is None
-    assert VariantNode(decay=0.5).dynamics() is not None
+    assert node.fused_constants() is None
+    assert VariantNode(decay=0.5, backend="torch").fused_constants() is None
+    assert VariantNode(decay=0.5).fused_constants() is not None
     x = torch.rand(5, 2, 3) * 2
     assert torch.equal(node(x), VariantNode(decay=0.5, surrogate=surrogate.ATan(), backend="torch")(x))
 

@@ -31,8 +31,8 @@ def simulate(variant: Variant | str, current: torch.Tensor, decay: float = 0.5, 
     """Run one variant on ``current [T, n]``; returns ``{"v": V[t] [T, n], "spikes": S[t] [T, n]}``."""
     variant = Variant.parse(variant)
     n = current.shape[1]
-    layer = SpikingLinear(n, n, decay=decay if variant.leak else 1.0, reset=variant.reset,
-                          recurrent=variant.recurrent, store_v_seq=True)
+    layer = SpikingLinear(n, n, decay=variant.decay(decay), reset=variant.reset, recurrent=variant.recurrent,
+                          store_v_seq=True, neuron=variant.neuron)
     layer.fc.weight.copy_(torch.eye(n))
     layer.fc.bias.zero_()
     if variant.recurrent:

@@ -34,14 +34,10 @@ import torch
 from spikingjelly.activation_based import functional
 from torch import nn
 
-from snnlib.model.fused import RESET_COEFFICIENTS, Dynamics, lif_sequence
+from snnlib.model.dynamics import run_steps
+from snnlib.model.fused import lif_sequence
 from snnlib.model.layers import readout_weights
 from snnlib.model.models import SNN
-
-
-def _column(values, like: torch.Tensor) -> torch.Tensor:
-    """Per-member constants as an ``[M, 1, 1]`` tensor (broadcasting against one step ``[M, B, n]``)."""
-    return torch.tensor(values, dtype=like.dtype, device=like.device).reshape(-1, 1, 1)
 
 
 def _same(name: str, values) -> None:
@@ -50,7 +46,8 @@ def _same(name: str, values) -> None:
 
 
 class EnsembleLayer(nn.Module):
-    """``M`` spiking linear layers (optionally recurrent) with per-member dynamics."""
+    """``M`` spiking linear layers (optionally recurrent) with per-member dynamics: the members' neuron
+    models stacked into one (:meth:`~snnlib.model.dynamics.NeuronDynamics.stack`)."""
 
     def __init__(self, layers: list):
         super().__init__()
@@ -65,30 +62,22 @@ class EnsembleLayer(nn.Module):
             if self.recurrent else None
         nodes = [l.node for l in layers]
         surrogates = [n.surrogate_function for n in nodes]
-        if not all(callable(getattr(s, "derivative", None)) for s in surrogates):
-            raise ValueError("ensemble members need surrogates with a derivative(z) method "
-                             "(StrictATan, StrictSigmoid), got " + ", ".join(type(s).__name__ for s in surrogates))
-        _same("surrogate function", [(type(s).__name__, float(s.alpha)) for s in surrogates])
+        _same("surrogate function", [(type(s).__name__, float(getattr(s, "alpha", 0.0))) for s in surrogates])
         self.surrogate_function = copy.deepcopy(surrogates[0])
-        modes = [n.reset_mode for n in nodes]
-        self.reset_mode = modes[0] if len(set(modes)) == 1 else None
-        like = self.weight
-        self.register_buffer("decay", _column([n.decay for n in nodes], like))
-        self.register_buffer("threshold", _column([n.v_threshold for n in nodes], like))
-        self.register_buffer("keep_reset", _column([0.0 if n.detach_reset else 1.0 for n in nodes], like))
-        self.register_buffer("kappa_hard", _column([RESET_COEFFICIENTS[m][0] for m in modes], like))
-        self.register_buffer("kappa_soft", _column([RESET_COEFFICIENTS[m][1] for m in modes], like))
-
-    def dynamics(self) -> Dynamics:
-        return Dynamics(decay=self.decay, threshold=self.threshold, reset=self.reset_mode,
-                        derivative=self.surrogate_function.derivative, keep_reset=self.keep_reset,
-                        kappa_hard=self.kappa_hard, kappa_soft=self.kappa_soft)
+        self.dynamics = type(nodes[0].dynamics).stack([n.dynamics for n in nodes])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Spikes ``[M, T, B, out]`` for input ``[M, T, B, in]``."""
+        """Spikes ``[M, T, B, out]`` for input ``[M, T, B, in]``: the model's fused kernel where it has one,
+        else the loop over its step."""
         m, steps, batch, _ = x.shape
         current = torch.baddbmm(self.bias.unsqueeze(1), x.reshape(m, steps * batch, -1), self.weight.transpose(1, 2))
-        spikes, _ = lif_sequence(current.view(m, steps, batch, -1), self.dynamics(), w_rec=self.rec_weight, time_dim=1)
+        current = current.view(m, steps, batch, -1)
+        self.dynamics.use_surrogate(self.surrogate_function)
+        fused = self.dynamics.fused()
+        if fused is not None:
+            spikes, _ = lif_sequence(current, fused, w_rec=self.rec_weight, time_dim=1)
+        else:
+            spikes, _, _ = run_steps(self.dynamics, current, w_rec=self.rec_weight, time_dim=1)
         return spikes
 
 
@@ -116,14 +105,16 @@ class EnsembleReadout(nn.Module):
 def _bare_copy(model: SNN) -> SNN:
     """A copy of ``model`` without its state or records of the last forward pass."""
     spikes, model.last_spikes = model.last_spikes, []
-    saved = [(layer.node.v, layer.node._v_steps, layer.node._v_seq) for layer in model.layers]
+    saved = [({name: getattr(layer.node, name) for name in layer.node.dynamics.state_names},
+              layer.node._v_steps, layer.node._v_seq) for layer in model.layers]
     try:
         functional.reset_net(model)
         return copy.deepcopy(model)
     finally:
         model.last_spikes = spikes
-        for layer, (v, steps, seq) in zip(model.layers, saved):
-            layer.node.v, layer.node._v_steps, layer.node._v_seq = v, steps, seq
+        for layer, (state, steps, seq) in zip(model.layers, saved):
+            layer.node._set_state(state)
+            layer.node._v_steps, layer.node._v_seq = steps, seq
 
 
 class EnsembleSNN(nn.Module):
@@ -181,25 +172,31 @@ class EnsembleSNN(nn.Module):
 
     # --- back to single networks --------------------------------------------------------------
     def _pairs(self):
-        """``(name in a member SNN, stacked tensor)`` for every parameter."""
+        """``(name in a member SNN, stacked tensor or model, member tensor name)`` for every parameter: the
+        weights (stacked tensors, member ``i`` at ``[i]``) and the neuron models' learned parameters
+        (read through :meth:`~snnlib.model.dynamics.NeuronDynamics.member`)."""
         for i, layer in enumerate(self.layers):
-            yield f"layers.{i}.fc.weight", layer.weight
-            yield f"layers.{i}.fc.bias", layer.bias
+            yield f"layers.{i}.fc.weight", layer.weight, None
+            yield f"layers.{i}.fc.bias", layer.bias, None
             if layer.recurrent:
-                yield f"layers.{i}.rec.weight", layer.rec_weight
-        yield "readout.fc.weight", self.readout.weight
-        yield "readout.fc.bias", self.readout.bias
+                yield f"layers.{i}.rec.weight", layer.rec_weight, None
+            for name, _ in layer.dynamics.named_parameters(recurse=False):  # learned neuron parameters
+                yield f"layers.{i}.node.dynamics.{name}", layer.dynamics, name
+        yield "readout.fc.weight", self.readout.weight, None
+        yield "readout.fc.bias", self.readout.bias, None
 
     def member_state(self, i: int) -> dict[str, torch.Tensor]:
         """Member ``i``'s parameters (copies), named as in its :class:`SNN`."""
-        return {name: stacked[i].detach().clone() for name, stacked in self._pairs()}
+        return {name: stacked[i].detach().clone() if member is None else stacked.member(member, i)
+                for name, stacked, member in self._pairs()}
 
     @torch.no_grad()
     def load_member(self, i: int, model: SNN, state: dict[str, torch.Tensor] | None = None) -> SNN:
         """Copy member ``i``'s weights (or a saved ``state`` of it) into ``model`` in place."""
         params = dict(model.named_parameters())
-        for name, stacked in self._pairs():
-            params[name].copy_(state[name] if state is not None else stacked[i])
+        current = state if state is not None else self.member_state(i)
+        for name, _, _ in self._pairs():
+            params[name].copy_(current[name])
         return model
 
     def unstack(self) -> list[SNN]:

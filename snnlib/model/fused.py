@@ -58,7 +58,7 @@ from dataclasses import dataclass
 
 import torch
 
-RESET_COEFFICIENTS = {"hard": (1.0, 0.0), "soft": (0.0, 1.0), "none": (0.0, 0.0)}
+from snnlib.model.dynamics import RESET_COEFFICIENTS, reset_membrane
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,6 @@ class Dynamics:
         return RESET_COEFFICIENTS[self.reset]
 
 
-def check_reset(reset: str) -> str:
-    if reset not in RESET_COEFFICIENTS:
-        raise ValueError(f"reset must be one of {tuple(RESET_COEFFICIENTS)}, got {reset!r}")
-    return reset
-
-
 class _FusedLIF(torch.autograd.Function):
     """Forward and surrogate backward of the LIF sequence (module docstring)."""
 
@@ -109,11 +103,7 @@ class _FusedLIF(torch.autograd.Function):
         # plain numbers as 0-d tensors of the current's dtype: the same values, less per-call conversion
         lam, theta = (torch.tensor(x, dtype=current.dtype, device=current.device)
                       if not isinstance(x, torch.Tensor) else x for x in (lam, theta))
-        if dyn.reset is None:
-            kh, ks = dyn.coefficients()
-            ks_theta = torch.mul(ks, theta)
-        elif dyn.reset == "soft":
-            neg_theta = -theta
+        kh, ks = dyn.coefficients()
         w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
         add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
         i_buf = None
@@ -129,13 +119,8 @@ class _FusedLIF(torch.autograd.Function):
             else:  # H = λ V + I, the hook's two roundings
                 torch.mul(prev, lam, out=h).add_(i_t)
             s = torch.gt(h, theta, out=ss[t])
-            # reset, written so that every product is by 0 or 1 (exact, whether or not fused-multiply-add)
-            if dyn.reset == "hard":  # V = H - H S  (= H (1 - S))
-                torch.addcmul(h, h, s, value=-1.0, out=vs[t])
-            elif dyn.reset == "soft":  # V = H - θ S
-                torch.addcmul(h, s, neg_theta, out=vs[t])
-            elif dyn.reset is None:  # V = H - S (κ_h H + κ_s θ)
-                torch.addcmul(h, s, torch.addcmul(ks_theta, kh, h), value=-1.0, out=vs[t])
+            if dyn.reset != "none":  # the reset, exact (every product is by S ∈ {0, 1}); none: V is H
+                reset_membrane(h, s, theta, dyn.reset, kh, ks, out=vs[t])
         ctx.dyn, ctx.time_dim, ctx.has_v0 = dyn, time_dim, v0 is not None
         ctx.save_for_backward(h_seq, s_seq, w_rec)
         ctx.set_materialize_grads(False)

@@ -31,29 +31,31 @@ from functools import lru_cache
 import torch
 from torch import nn
 
-from snnlib.model.neurons import VariantNode, check_decay
+from snnlib.model.dynamics import check_decay
+from snnlib.model.neurons import VariantNode
 
 
 class SpikingLinear(nn.Module):
-    """``Linear`` followed by a :class:`VariantNode`, optionally with recurrent weights ``W_rec``."""
+    """``Linear`` followed by a :class:`VariantNode` of the neuron model ``neuron``, optionally with
+    recurrent weights ``W_rec``; ``neuron_params``: further parameters of the model."""
 
     def __init__(self, in_features: int, out_features: int, decay: float, reset: str = "hard",
                  recurrent: bool = False, threshold: float = 1.0, store_v_seq: bool = False,
-                 backend: str = "fused"):
+                 backend: str = "fused", neuron: str = "LIF", **neuron_params):
         super().__init__()
         self.fc = nn.Linear(in_features, out_features)
         self.recurrent = recurrent
         self.rec = nn.Linear(out_features, out_features, bias=False) if recurrent else None
         self.node = VariantNode(decay=decay, reset=reset, threshold=threshold, step_mode="m",
-                                store_v_seq=store_v_seq, backend=backend)
+                                store_v_seq=store_v_seq, backend=backend, neuron=neuron, size=out_features,
+                                **neuron_params)
         self.in_features, self.out_features = in_features, out_features
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
         """Spikes ``[T, B, out]`` for input ``[T, B, in]``."""
         current = self.fc(x_seq)
-        dyn = self.node.dynamics()
-        if dyn is not None:
-            return self.node.run_fused(current, dyn, self.rec.weight if self.recurrent else None)
+        if self.node.backend == "fused":
+            return self.node.run_sequence(current, self.rec.weight if self.recurrent else None)
         if not self.recurrent:
             return self.node(current)
         spikes = []

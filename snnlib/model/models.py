@@ -17,7 +17,7 @@ from spikingjelly.activation_based import functional
 from torch import nn
 
 from snnlib.model.layers import LeakyReadout, SpikingLinear
-from snnlib.model.neurons import check_decay
+from snnlib.model.dynamics import check_decay
 from snnlib.model.variants import Variant
 
 
@@ -61,27 +61,30 @@ def check_sizes(name: str, value, allow_empty: bool = False) -> list[int]:
 
 def build_snn(n_inputs: int, hidden_sizes, n_outputs: int, variant: Variant | str = "LIF",
               decay: float = 0.5, readout_decay: float = 0.5, threshold: float = 1.0,
-              store_v_seq: bool = False, backend: str = "fused") -> SNN:
+              store_v_seq: bool = False, backend: str = "fused", neuron_params: dict | None = None) -> SNN:
     """Build an SNN of ``variant``.
 
     Args:
         n_inputs, n_outputs: input features and classes.
         hidden_sizes: neurons of each spiking layer, e.g. ``[128]`` or ``[128, 64]``.
-        variant: a :class:`Variant` or its name (``"LIF"``, ``"RIF-noreset"``, ...).
-        decay: ``λ`` of the leaky variants; non-leaky variants use ``λ = 1`` whatever this says.
+        variant: a :class:`Variant` or its name (``"LIF"``, ``"RIF-noreset"``, ``"RPLIF"``, ...).
+        decay: ``λ`` of the leaky variants; non-leaky variants use their own (``IF``: 1) whatever this says
+            (:meth:`Variant.decay`).
         readout_decay: ``λ_o`` of the readout integrator, the same for every variant.
         threshold: θ of every spiking neuron.
         store_v_seq: record the hidden membranes (``layer.node.v_seq``).
         backend: the nodes' execution backend, ``"fused"`` or ``"torch"``
             (:class:`~snnlib.model.neurons.VariantNode`).
+        neuron_params: further parameters of the variant's neuron model (e.g. ALIF's ``beta``).
     """
     variant = Variant.parse(variant)
     hidden = check_sizes("hidden_sizes", hidden_sizes)
     check_sizes("n_inputs", n_inputs)
     check_sizes("n_outputs", n_outputs)
-    lam = check_decay(decay) if variant.leak else 1.0
+    lam = variant.decay(check_decay(decay))
     sizes = [n_inputs, *hidden]
     layers = [SpikingLinear(a, b, decay=lam, reset=variant.reset, recurrent=variant.recurrent,
-                            threshold=threshold, store_v_seq=store_v_seq, backend=backend)
+                            threshold=threshold, store_v_seq=store_v_seq, backend=backend,
+                            neuron=variant.neuron, **(neuron_params or {}))
               for a, b in zip(sizes[:-1], sizes[1:])]
     return SNN(layers, LeakyReadout(sizes[-1], n_outputs, decay=readout_decay), variant)
