@@ -34,11 +34,12 @@ REC = [("RLIF", 0.5, 1, 0.0, True), ("RIF-soft", 0.9, 2, 0.5, False), ("RLIF-nor
        ("RLIF-soft", 1.0, 4, 0.1, True), ("RIF", 0.5, 5, 0.0, False)]
 
 
-def member(spec, hidden=(12, 10), epochs=2):
+def member(spec, hidden=(12, 10), epochs=2, patience=None):
     variant, decay, seed, rate_reg, val = spec
     seed_everything(seed)
     model = build_snn(F, list(hidden), C, variant, decay=decay, readout_decay=0.3 * (seed % 3))
-    config = TrainConfig(epochs=epochs, batch_size=16, lr=5e-3, seed=seed, device="cpu", rate_reg=rate_reg)
+    config = TrainConfig(epochs=epochs, batch_size=16, lr=5e-3, seed=seed, device="cpu", rate_reg=rate_reg,
+                         patience=patience)
     return model, make_task(seed, val=val), config
 
 
@@ -76,6 +77,20 @@ def test_members_learn_and_report_each_epoch():
             assert all(h["val_accuracy"] is None for h in result["history"])
         assert result["final_train_loss"] == result["history"][result["best_epoch"]]["loss"]
     assert results[0]["history"][-1]["loss"] < results[0]["history"][0]["loss"]
+
+
+def test_early_stopping_ends_each_member_at_its_own_plateau_whatever_its_group():
+    specs = [s for s in FF if s[4]]  # members with a validation split
+    alone = [train([s], epochs=12, patience=2)[1][0] for s in specs]
+    _, group = train(specs, epochs=12, patience=2)
+    assert group == alone
+    for result in group:
+        scores = [h["val_accuracy"] for h in result["history"]]
+        assert result["epochs_trained"] == len(scores) <= 12
+        if result["epochs_trained"] < 12:  # stopped: `patience` epochs without a better score
+            assert len(scores) - 1 - result["best_epoch"] == 2 and max(scores[-2:]) <= max(scores[:-2])
+        assert result["converged"] == (result["best_epoch"] < 11)
+    assert any(r["epochs_trained"] < 12 for r in group), "no member reached a plateau: the test shows nothing"
 
 
 def test_kept_weights_are_those_of_the_best_epoch():

@@ -21,6 +21,13 @@ Validation: when a task has ``x_val`` / ``y_val``, every member is measured on t
 and the weights of its epoch of best validation accuracy (the first best on ties) are the ones kept.
 Without a validation split the last epoch's weights are kept. Test data are never touched here.
 
+Early stopping (``TrainConfig.patience``): a member with a validation split stops once ``patience``
+epochs in a row have not improved its best validation accuracy (a plateau); ``epochs`` is then the
+*maximum* number of epochs. A member whose best epoch is the last one allowed had not reached a plateau:
+``fit_members`` reports it (``converged`` is ``False``). In an ensemble the stacked computation goes on
+until every member has stopped, but a stopped member's history, best epoch and kept weights end at its
+own stop, so its result is the one it gets alone.
+
 Determinism: :func:`seed_everything` seeds torch (weights) and a dedicated generator per member, seeded
 by its ``TrainConfig.seed``, shuffles its batches, so on the CPU the same seed gives the same weights and
 metrics.
@@ -56,9 +63,12 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = False  # a tqdm bar over epochs
     rate_reg: float = 0.0  # weight of the mean hidden firing rate in the loss
+    patience: int | None = None  # stop after this many epochs without a better validation accuracy
 
     def __post_init__(self):
         check_int("epochs", self.epochs)
+        if self.patience is not None:
+            check_int("patience", self.patience)
         check_int("batch_size", self.batch_size)
         check_int("seed", self.seed, minimum=0)
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
@@ -125,7 +135,7 @@ def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
 
 
 #: the TrainConfig fields every member of one ensemble must share
-SHARED_FIELDS = ("epochs", "batch_size", "lr", "device")
+SHARED_FIELDS = ("epochs", "batch_size", "lr", "device", "patience")
 
 
 def _check_members(models, tasks, configs) -> None:
@@ -208,8 +218,10 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
 
     Returns:
         per member ``dict(history=[{epoch, loss, accuracy, val_accuracy}], best_epoch, val_accuracy,
-        final_train_loss)``; ``val_accuracy`` is that of the kept epoch (``None`` without a validation
-        split), ``final_train_loss`` the mean training loss of the kept epoch.
+        final_train_loss, epochs_trained, converged)``; ``val_accuracy`` is that of the kept epoch (``None``
+        without a validation split), ``final_train_loss`` the mean training loss of the kept epoch,
+        ``epochs_trained`` the epochs the member ran before it stopped, ``converged`` whether its best
+        epoch came before the last one allowed (``None`` without a validation split).
     """
     models, tasks, configs = list(models), list(tasks), list(configs)
     _check_members(models, tasks, configs)
@@ -235,7 +247,10 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
         if len(shapes) != 1:
             raise ValueError(f"all tasks of one ensemble must have x_val and y_val of one shape, got {shapes}")
         val_split = _MemberSplit(tasks, ("x_val", "y_val"), device)
+    active = [True] * members  # False once a member has stopped (early stopping)
     for epoch in tqdm(range(first.epochs), desc="epochs", disable=not progress, leave=False):
+        if not any(active):
+            break
         ensemble.train()
         total_loss, correct = [0.0] * members, torch.zeros(members, dtype=torch.long)
         orders = [batches(n, first.batch_size, g) for g in shuffles]
@@ -257,16 +272,21 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
             for m in val_members:
                 val[m] = scores[m]
         for m in range(members):
+            if not active[m]:
+                continue
             histories[m].append(dict(epoch=epoch, loss=total_loss[m] / n,
                                      accuracy=correct[m].item() / (n * per_sample), val_accuracy=val[m]))
             if has_val[m] and (best[m]["val_accuracy"] is None or val[m] > best[m]["val_accuracy"]):
                 best[m] = dict(epoch=epoch, val_accuracy=val[m], state=ensemble.member_state(m))
+            if has_val[m] and first.patience is not None and epoch - best[m]["epoch"] >= first.patience:
+                active[m] = False
     results = []
     for m, model in enumerate(models):
         kept = best[m]["epoch"] if has_val[m] else first.epochs - 1
         ensemble.load_member(m, model, best[m]["state"])
         results.append(dict(history=histories[m], best_epoch=kept, val_accuracy=best[m]["val_accuracy"],
-                            final_train_loss=histories[m][kept]["loss"]))
+                            final_train_loss=histories[m][kept]["loss"], epochs_trained=len(histories[m]),
+                            converged=(kept < first.epochs - 1) if has_val[m] else None))
     return results
 
 
