@@ -32,13 +32,14 @@ SMALL = {
     "digits": dict(),
     "seq-digits": dict(),
     "mnist1d": dict(n_train=200, n_test=100),
+    "japanese-vowels": dict(),
     "delayed-recall": dict(n_train=64, n_test=32),
     "temporal-xor": dict(n_train=64, n_test=32),
     "shd": dict(n_steps=20),
     "nmnist": dict(n_steps=10, pool=2),
 }
-N_CLASSES = {"digits": 10, "seq-digits": 10, "mnist1d": 10, "delayed-recall": 4, "temporal-xor": 2, "shd": 20,
-             "nmnist": 10}
+N_CLASSES = {"digits": 10, "seq-digits": 10, "mnist1d": 10, "japanese-vowels": 9, "delayed-recall": 4,
+             "temporal-xor": 2, "shd": 20, "nmnist": 10}
 
 
 @pytest.fixture(scope="module")

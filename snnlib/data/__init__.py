@@ -27,6 +27,7 @@ _BUILDERS = {
     "digits": ("digits", "make_digits"),
     "seq-digits": ("seq_digits", "make_seq_digits"),
     "mnist1d": ("mnist1d", "make_mnist1d"),
+    "japanese-vowels": ("japanese_vowels", "make_japanese_vowels"),
     "delayed-recall": ("memory", "make_delayed_recall"),
     "temporal-xor": ("temporal_xor", "make_temporal_xor"),
     "shd": ("neuromorphic", "make_shd"),
