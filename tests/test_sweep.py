@@ -1,6 +1,9 @@
-"""Sweeps: grids, validation before work, reuse, executors, and resuming after ``kill -9``."""
+"""Sweeps: grids, validation before work, reuse, re-measurement from stored weights, executors, and
+resuming after ``kill -9``."""
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -8,13 +11,15 @@ import textwrap
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from snnlib.study import experiment
+from snnlib.measure import train
+from snnlib.study import experiment, fingerprint
 
 from snnlib.study import records
 
@@ -25,11 +30,24 @@ BASE = dict(experiment="t", task="delayed-recall", task_params=dict(n_train=64, 
 GRID = dict(BASE, variant=["LIF", "RLIF"], seed=[0, 1])
 
 
-def no_training(monkeypatch):
-    def fail(params, progress=False):
-        raise AssertionError(f"trained {params}")
+# audited runs must be above chance on the full test set (digits learns in two epochs)
+AUDITED = dict(BASE, task="digits", task_params={}, epochs=2, measures=["audit"], measure_params=dict(flips=[0, 1], audit_samples=4, pgd_steps=1, restarts=1,
+                                                             square_queries=2, losses=["margin"], noise_levels=[0.0]))
 
-    monkeypatch.setattr(experiment, "run_group", fail)
+
+def no_training(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError(f"trained {args}")
+
+    monkeypatch.setattr(experiment, "train_group", fail)
+    monkeypatch.setattr(train, "fit_members", fail)
+
+
+def count_training(monkeypatch) -> list:
+    calls = []
+    real = experiment.train_group
+    monkeypatch.setattr(experiment, "train_group", lambda group: calls.extend(group) or real(group))
+    return calls
 
 
 def results_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,7 +82,7 @@ def test_every_run_is_validated_before_any_training(tmp_path, monkeypatch):
     grid = [dict(BASE, seed=[0, 1, 2]), dict(BASE, task_params=dict(delay=-3))]
     with pytest.raises(ValueError, match=r"run 4 of 4 .*delay must be an integer >= 0, got -3"):
         sweep.run_grid(grid, directory=tmp_path, progress=False)
-    with pytest.raises(ValueError, match="unknown variant 'LIFF'; valid variant names are: LIF"):
+    with pytest.raises(ValueError, match=r"run 2 of 2 .*unknown variant 'LIFF'"):
         sweep.run_grid(dict(BASE, variant=["LIF", "LIFF"]), directory=tmp_path, progress=False)
     with pytest.raises(ValueError, match="workers"):
         sweep.run_grid(BASE, workers=0, directory=tmp_path)
@@ -82,9 +100,7 @@ def test_a_second_sweep_trains_nothing_and_gives_the_same_numbers(tmp_path, monk
 
 
 def test_duplicates_run_once_and_force_trains_again(tmp_path, monkeypatch):
-    calls = []
-    real = experiment.run_group
-    monkeypatch.setattr(experiment, "run_group", lambda group: calls.extend(group) or real(group))
+    calls = count_training(monkeypatch)
     frame = sweep.run_grid([BASE, dict(BASE, decay=0.5, device="cpu")], directory=tmp_path, progress=False)
     assert len(frame) == 1 and len(calls) == 1
     again = sweep.run_grid(BASE, directory=tmp_path, force=True, progress=False)
@@ -103,14 +119,14 @@ def test_any_executor_drops_in(tmp_path):
 
 
 def test_a_failing_run_is_named_and_the_others_keep_their_records(tmp_path, monkeypatch):
-    real = experiment.run_group
+    real = experiment.train_group
 
     def flaky(group):
         if any(p["seed"] == 1 and p["variant"] == "LIF" for p in group):
             raise RuntimeError("diverged")
         return real(group)
 
-    monkeypatch.setattr(experiment, "run_group", flaky)
+    monkeypatch.setattr(experiment, "train_group", flaky)
     with ThreadPoolExecutor(max_workers=1) as pool:
         with pytest.raises(RuntimeError, match=r"group of 1 run\(s\) \(.*seed=1.*\) failed: RuntimeError\('diverged'\)"):
             sweep.run_grid(GRID, executor=pool, directory=tmp_path, progress=False, group_size=1)
@@ -182,8 +198,94 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_records(tmp_path):
     assert len(got) == len(want) == 6 and list(again["key"]) == list(reference["key"])
     for name, content in before.items():  # finished runs were reused, not trained again
         assert (resumed / name).read_bytes() == content
+    for record in got:  # every record has its weights, the same as those of the run never interrupted
+        weights = records.weights_path(record["key"], resumed).read_bytes()
+        assert weights == records.weights_path(record["key"], fresh).read_bytes()
+        assert records.load_weights(record, resumed) == weights
     for a, b in zip(got, want):
         assert a["params"] == b["params"]
         strip = lambda m: {k: v for k, v in m.items() if k not in records.TIMING_METRICS}  # noqa: E731
         assert strip(a["metrics"]) == strip(b["metrics"])
     pd.testing.assert_frame_equal(results_only(again), results_only(reference))
+
+
+def test_runs_stale_in_measurement_are_measured_again_without_training(tmp_path, monkeypatch):
+    grid = [dict(AUDITED, seed=[0, 1]), dict(BASE, seed=2)]
+    first = sweep.run_grid(grid, directory=tmp_path, progress=False)
+    weights = {f.name: f.read_bytes() for f in tmp_path.glob("*.safetensors")}
+    assert len(weights) == 3
+    monkeypatch.setattr(fingerprint, "measuring_fingerprint", lambda: "0" * 16)  # the measurement code changed
+    no_training(monkeypatch)
+    with pytest.warns(sweep.StaleRecordWarning, match=r"3 stale record\(s\).*3 in measurement only"):
+        kept = sweep.run_grid(grid, directory=tmp_path, progress=False, reuse_stale=True)
+    assert list(kept["stale_stage"]) == ["measure"] * 3
+    staleness = ["stale", "stale_stage"]
+    pd.testing.assert_frame_equal(kept.drop(columns=staleness), first.drop(columns=staleness))  # kept as they were
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        again = sweep.run_grid(grid, directory=tmp_path, progress=False, executor=pool)
+    assert set(again["code_measure"]) == {"0" * 16} and list(again["code_train"]) == list(first["code_train"])
+    assert list(again["stale_stage"]) == ["none"] * 3
+    pd.testing.assert_frame_equal(results_only(again).drop(columns=["code", "code_measure"]),
+                                  results_only(first).drop(columns=["code", "code_measure"]))
+    assert {f.name: f.read_bytes() for f in tmp_path.glob("*.safetensors")} == weights
+    pd.testing.assert_frame_equal(sweep.run_grid(grid, directory=tmp_path, progress=False), again)  # now current
+
+
+def test_a_sweep_trains_a_run_whose_training_is_stale_and_one_whose_weights_are_gone(tmp_path, monkeypatch):
+    grid = dict(BASE, seed=[0, 1, 2])
+    first = sweep.run_grid(grid, directory=tmp_path, progress=False)
+    calls = count_training(monkeypatch)
+    records.weights_path(first["key"].iloc[1], tmp_path).unlink()
+    with pytest.warns(records.CorruptRecordWarning, match="cannot be read"):
+        again = sweep.run_grid(grid, directory=tmp_path, progress=False)
+    assert [p["seed"] for p in calls] == [1]
+    pd.testing.assert_frame_equal(results_only(again), results_only(first))
+    monkeypatch.setattr(fingerprint, "training_fingerprint", lambda: "0" * 16)
+    sweep.run_grid(grid, directory=tmp_path, progress=False)
+    assert sorted(p["seed"] for p in calls) == [0, 1, 1, 2]
+
+
+CHANGE_AND_SWEEP = textwrap.dedent("""
+    import json, sys
+    from snnlib.measure import train
+    from snnlib.study import fingerprint, records, sweep
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained a network")
+
+    if sys.argv[2] == "no-training":
+        train.fit_members = refuse
+    sweep.run_grid({run!r}, directory=sys.argv[1], progress=False)
+    (record,) = records.load_all(sys.argv[1])
+    print(json.dumps(dict(train=fingerprint.training_fingerprint(), measure=fingerprint.measuring_fingerprint(),
+                          record=record)))
+""")
+
+
+def test_a_change_to_an_attack_measures_the_stored_weights_again_and_trains_nothing(tmp_path):
+    package = tmp_path / "copy"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "snnlib", package / "snnlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(package)}
+    folder = str(tmp_path / "records")
+    script = CHANGE_AND_SWEEP.format(run=AUDITED)
+
+    def sweep_with_copy(mode):
+        done = subprocess.run([sys.executable, "-c", script, folder, mode], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = sweep_with_copy("train")
+    assert (first["record"]["code_train"], first["record"]["code_measure"]) == (first["train"], first["measure"])
+    weights = Path(folder, first["record"]["weights"]["file"]).read_bytes()
+    attacks = package / "snnlib" / "measure" / "attacks.py"
+    attacks.write_text(attacks.read_text() + "\nONE_CHANGED_LINE = 1\n")
+    second = sweep_with_copy("no-training")  # training would raise in the child
+    assert second["train"] == first["train"] and second["measure"] != first["measure"]
+    record = second["record"]
+    assert (record["code_train"], record["code_measure"]) == (first["train"], second["measure"])
+    assert record["training"] == first["record"]["training"] and record["weights"] == first["record"]["weights"]
+    strip = lambda m: {k: v for k, v in m.items() if k not in records.TIMING_METRICS}  # noqa: E731
+    assert strip(record["metrics"]) == strip(first["record"]["metrics"]) and "audit" in record["metrics"]
+    assert Path(folder, record["weights"]["file"]).read_bytes() == weights

@@ -92,8 +92,10 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
                     measures_s=0.0, estimate_s=0.0, estimate_workers_s=0.0)
     planned = sweep.plan(runs.runs_of(cfg))
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
-    current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None and not records.is_stale(r)]
-    stale = sum(1 for r in found.values() if r is not None and records.is_stale(r))
+    # re-measuring stored weights costs no training: only runs stale in training are planned as work
+    current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None
+               and records.stale_stage(r) != "train"]
+    stale = sum(1 for r in found.values() if r is not None and records.stale_stage(r) == "train")
     done = {records.canonical_key(p) for p in current}
     todo = [p for p in planned if records.canonical_key(p) not in done]
     work = sweep.groups(todo)

@@ -6,15 +6,19 @@ progress=True, directory=None)``
 1. expands ``runs_or_grid`` into runs (:func:`expand`);
 2. puts every run in canonical form (:func:`snnlib.study.records.canonical`), so a bad parameter anywhere
    stops the sweep with a ``ValueError`` naming the run and the parameter *before any training*;
-3. skips every run whose record exists and is not stale (unless ``force``; ``reuse_stale`` keeps stale
-   ones too, with a warning naming how many), and drops duplicates;
-4. groups the rest into ensembles (:func:`groups`: runs with equal
-   :func:`snnlib.study.experiment.group_key`, at most ``group_size`` each) and trains each group as one
-   unit of work: in this process (default), on a local process pool (``workers > 1``), on any
-   :class:`concurrent.futures.Executor` passed as ``executor``, or on a Dask cluster (``scheduler=
-   "tcp://HOST:PORT"``, through ``distributed.Client(scheduler).get_executor()``). Workers *return* the
-   records; this process writes each one atomically as its group finishes, so no shared file system is
-   needed, and a worker that dies loses only its unfinished group;
+3. sorts the runs by their record (:func:`snnlib.study.records.stale_stage`), duplicates dropped: a run
+   whose record is current and keeps intact weights is reused; one whose record is stale only in its
+   measurement is *measured again* from its stored weights, without training; every other run (no
+   record, training stale, weights missing or not matching) is trained. ``force`` trains every run;
+   ``reuse_stale`` keeps stale records as they are, with a warning naming how many;
+4. groups the runs to train into ensembles (:func:`groups`: runs with equal
+   :func:`snnlib.study.experiment.group_key`, at most ``group_size`` each), and the runs to measure again
+   the same way, and does each group as one unit of work: in this process (default), on a local process
+   pool (``workers > 1``), on any :class:`concurrent.futures.Executor` passed as ``executor``, or on a Dask
+   cluster (``scheduler="tcp://HOST:PORT"``, through ``distributed.Client(scheduler).get_executor()``).
+   Workers *return* the records with their weights (bytes; a group measured again is sent its stored
+   weights); this process writes each one atomically as its group finishes, so no shared file system
+   is needed, and a worker that dies loses only its unfinished group;
 5. returns the DataFrame of the sweep's records (:func:`snnlib.study.records.to_frame`), one row per
    distinct run, in the order of the runs.
 
@@ -170,21 +174,34 @@ def _init_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _work(group: list[dict], parent_pid: int | None = None) -> list[dict]:
-    """Train one group on an executor's worker and return its records (written by the sweep's process).
+def _work(group: list[dict], parent_pid: int | None = None) -> list[tuple[dict, bytes]]:
+    """Train and measure one group on an executor's worker and return its ``(record, weights)`` pairs
+    (written by the sweep's process).
 
     In a process other than ``parent_pid`` (the sweep's), torch is made single-threaded first: the
     parallelism is across groups. Groups in threads of one process take turns (a run seeds torch's
     global generator), so a thread-based executor is correct but not parallel: give Dask workers one
     thread each (``--nthreads 1``).
     """
+    _single_threaded(parent_pid)
+    with _ONE_RUN_AT_A_TIME:  # a run seeds torch's global generator: threads must not interleave
+        return records.execute_group(group)
+
+
+def _work_measure(stored: list[tuple[dict, bytes]], parent_pid: int | None = None) -> list[tuple[dict, bytes]]:
+    """Measure one group of recorded runs again from their weights (``(record, weights)`` pairs), on an
+    executor's worker, and return the new pairs; nothing is trained (see :func:`_work`)."""
+    _single_threaded(parent_pid)
+    with _ONE_RUN_AT_A_TIME:
+        return records.execute_measure(stored)
+
+
+def _single_threaded(parent_pid: int | None) -> None:
     if os.getpid() != parent_pid:
         import torch
 
         if torch.get_num_threads() != 1:
             torch.set_num_threads(1)
-    with _ONE_RUN_AT_A_TIME:  # a run seeds torch's global generator: threads must not interleave
-        return records.execute_group(group)
 
 
 def dask_executor(scheduler: str):
@@ -208,7 +225,9 @@ def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Execut
         executor: any :class:`concurrent.futures.Executor`; used as given and not shut down.
         scheduler: the address of a Dask scheduler, ``tcp://HOST:PORT``; the groups train on its workers.
         force: train every run again, replacing its record.
-        reuse_stale: keep records made by other code (:func:`snnlib.study.records.is_stale`), with a warning.
+        reuse_stale: keep records made by other code (:func:`snnlib.study.records.is_stale`) as they are,
+            with a warning; without it, runs stale in training are trained again and runs stale only in
+            measurement are measured again from their stored weights.
         progress: a bar over the runs on the terminal (never in a notebook's output).
         directory: where the records are (default :func:`snnlib.paths.records_dir`).
         group_size: the most runs trained together as one ensemble (default: chosen for the device).
@@ -227,34 +246,48 @@ def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Execut
     directory = Path(directory if directory is not None else paths.records_dir())
     planned = plan(runs_or_grid)
     keys = [records.canonical_key(p) for p in planned]
-    done, stale = {}, 0
+    done, remeasure, stale = {}, {}, {"train": 0, "measure": 0}
     if not force:
         for k in keys:
             record = records.load(k, directory)
-            if record is not None and records.is_stale(record):
-                stale += 1
-                if not reuse_stale:
-                    continue
-            if record is not None:
+            if record is None:
+                continue
+            stage = records.stale_stage(record)
+            if stage != "none":
+                stale[stage] += 1
+            if stage == "train" and not reuse_stale:
+                continue
+            weights = records.load_weights(record, directory)  # None (reported): trained again
+            if weights is None:
+                continue
+            if stage == "measure" and not reuse_stale:
+                remeasure[k] = (record, weights)
+            else:
                 done[k] = record
-    if stale and reuse_stale:
-        warnings.warn(f"reusing {stale} stale record(s) made by other code than the current one "
-                      f"(code fingerprint differs); without reuse_stale they would be retrained", StaleRecordWarning)
-    todo = [p for p, k in zip(planned, keys) if k not in done]
+    if reuse_stale and (stale["train"] or stale["measure"]):
+        warnings.warn(f"reusing {stale['train'] + stale['measure']} stale record(s) made by other code than the "
+                      f"current one (code fingerprint differs: {stale['train']} in training, "
+                      f"{stale['measure']} in measurement only); without reuse_stale they would be retrained "
+                      f"or measured again", StaleRecordWarning)
+    todo = [p for p, k in zip(planned, keys) if k not in done and k not in remeasure]
+    again = [remeasure[k] for k in keys if k in remeasure]
 
-    if todo:
+    if todo or again:
         from snnlib.study.progress import terminal_bar
 
-        bar = terminal_bar(total=len(planned), desc=desc, initial=len(planned) - len(todo), disable=not progress,
-                           postfix=dict(reused=len(planned) - len(todo), stale_retrained=0 if reuse_stale else stale))
+        reused = len(planned) - len(todo) - len(again)
+        bar = terminal_bar(total=len(planned), desc=desc, initial=reused, disable=not progress,
+                           postfix=dict(reused=reused, stale_retrained=0 if reuse_stale else stale["train"],
+                                        remeasured=len(again)))
         client = None
         try:
-            work = groups(todo, group_size)
+            work = [(_work, group) for group in groups(todo, group_size)]
+            work += [(_work_measure, stored) for stored in _measure_groups(again, group_size)]
             if scheduler is not None:
                 executor, client = dask_executor(scheduler)
             if executor is None and workers == 1:
-                for group in work:
-                    _store(_work(group, os.getpid()), directory, done, bar)
+                for function, unit in work:
+                    _store(function(unit, os.getpid()), directory, done, bar)
             elif executor is None:
                 context = multiprocessing.get_context("spawn")
                 with ProcessPoolExecutor(max_workers=min(workers, len(work)), mp_context=context,
@@ -269,26 +302,35 @@ def run_grid(runs_or_grid: dict | list[dict], workers: int = 1, executor: Execut
     return records.to_frame([done[k] for k in keys])
 
 
+def _measure_groups(stored: list[tuple[dict, bytes]], group_size: int | None) -> list[list[tuple[dict, bytes]]]:
+    """Recorded runs to measure again, ``(record, weights)``, grouped as :func:`groups` groups their parameters."""
+    by_key = {records.canonical_key(record["params"]): (record, data) for record, data in stored}
+    return [[by_key[records.canonical_key(p)] for p in group]
+            for group in groups([record["params"] for record, _ in stored], group_size)]
+
+
 class StaleRecordWarning(UserWarning):
     """Records made by other code were reused on request (``reuse_stale``)."""
 
 
-def _store(group_records: list[dict], directory: Path, done: dict, bar) -> None:
-    for record in group_records:
-        records.save(record, directory)
+def _store(made: list[tuple[dict, bytes]], directory: Path, done: dict, bar) -> None:
+    for record, weights in made:
+        records.save(record, directory, weights)
         done[record["key"]] = record
-    bar.update(len(group_records))
+    bar.update(len(made))
 
 
-def _collect(executor: Executor, work: list[list[dict]], directory: Path, done: dict, bar) -> None:
-    futures = {executor.submit(_work, group, os.getpid()): group for group in work}
+def _collect(executor: Executor, work: list[tuple], directory: Path, done: dict, bar) -> None:
+    futures = {executor.submit(function, unit, os.getpid()): (function, unit) for function, unit in work}
     try:
         for future in as_completed(futures):
             try:
                 group_records = future.result()
             except Exception as error:
-                group = futures[future]
-                raise RuntimeError(f"group of {len(group)} run(s) ({_describe(group[0])}, ...) failed: "
+                function, unit = futures[future]
+                first = unit[0] if function is _work else unit[0][0]["params"]
+                what = "group" if function is _work else "group measured again"
+                raise RuntimeError(f"{what} of {len(unit)} run(s) ({_describe(first)}, ...) failed: "
                                    f"{error!r}") from error
             _store(group_records, directory, done, bar)
     except BaseException:
