@@ -66,7 +66,7 @@ def test_the_console_script_is_declared():
 def test_help_names_every_command():
     done, _ = snnlib("--help")
     assert done.returncode == 0
-    for command in ("list", "run", "train", "plan", "claims", "bench", "results", "clean"):
+    for command in ("list", "run", "train", "plan", "claims", "bench", "results", "clean", "chapters", "export"):
         assert command in done.stdout
     done, _ = snnlib("run", "--help")
     assert done.returncode == 0 and "-p NAME VALUE" in done.stdout and "--profile {smoke,quick,full}" in done.stdout

@@ -38,7 +38,8 @@ def test_snnlib_run_with_a_scheduler_trains_on_the_cluster(tmp_path):
                               timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     written = records.load_all(tmp_path / "results" / "records")
-    assert written and {r["experiment"] for r in written} == {"03_reset"}
+    # the chapter judges its claims over the whole study's records, so the other chapters' runs are trained too
+    assert written and "03_reset" in {r["experiment"] for r in written}
 
 
 WORKER = textwrap.dedent("""
@@ -97,7 +98,7 @@ def test_the_fingerprint_ignores_docstrings_comments_and_layout_not_statements()
     reworded = source.replace('"""The fused time loop', '"""A reworded docstring. The fused time loop', 1)
     reworded = reworded.replace("class _FusedLIF(", "# a new comment\n\n\nclass _FusedLIF(", 1)
     assert reworded != source and code_of(reworded) == code_of(source)
-    changed = source.replace("RESET_COEFFICIENTS = {\"hard\": (1.0, 0.0)", "RESET_COEFFICIENTS = {\"hard\": (1.0, 0.5)", 1)
+    changed = source.replace("CHUNK_ELEMENTS = 1 << 17", "CHUNK_ELEMENTS = 1 << 16", 1)
     assert changed != source and code_of(changed) != code_of(source)
 
 

@@ -10,7 +10,7 @@ from snnlib.analysis import report
 from snnlib.study import config, runs
 from snnlib.study.experiment import validate
 
-TRAINING = [name for name in config.EXPERIMENTS if name in runs.RUNS]
+TRAINING = list(config.training_experiments())
 
 
 @pytest.mark.parametrize("experiment", TRAINING)

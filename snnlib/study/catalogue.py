@@ -3,8 +3,9 @@
 Imported only by the book (Sphinx autodoc reads this module's docstring, which is assembled at import
 from the task builders and the experiment declarations), so the tables cannot drift from the code:
 
-- :func:`tasks_table`: every generated task with its length, inputs, classes, splits, readout window,
-  readout decay λ_o, encoding and input scale (:meth:`snnlib.data.base.TaskData.describe`);
+- :func:`tasks_table`: every task that needs no downloaded file (generated, or read from files bundled
+  with an installed package) with its length, inputs, classes, splits, readout window, readout decay
+  λ_o, encoding and input scale (:meth:`snnlib.data.base.TaskData.describe`);
 - :func:`profiles_table`: the value of every experiment parameter under each profile
   (:mod:`snnlib.study.config`).
 """
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from snnlib.study import config
 
-GENERATED = ("digits", "seq-digits", "mnist1d", "delayed-recall", "temporal-xor")
+#: the tasks built without downloaded files: generated, or (japanese-vowels) bundled with an installed package
+GENERATED = ("digits", "seq-digits", "mnist1d", "japanese-vowels", "delayed-recall", "temporal-xor")
 
 
 def _rst_table(header: list[str], rows: list[list[str]], title: str) -> str:
@@ -25,7 +27,7 @@ def _rst_table(header: list[str], rows: list[list[str]], title: str) -> str:
 
 
 def tasks_table() -> str:
-    """An RST table of every generated task at its default size (seed 0)."""
+    """An RST table of every task of :data:`GENERATED` at its default size (seed 0)."""
     from snnlib.data import get_task
 
     rows = []
@@ -51,4 +53,4 @@ def profiles_table(name: str) -> str:
 
 
 __doc__ = __doc__ + "\n\n" + tasks_table() + "\n\n" + "\n\n".join(
-    profiles_table(name) for name in config.EXPERIMENTS if name not in ("06_reproducibility",))
+    profiles_table(name) for name in config.chapters() if issubclass(config.experiment_class(name), config.Experiment))

@@ -12,6 +12,14 @@ it:
 - ``snnlib run`` validates every ``-p NAME VALUE`` here, before papermill starts, and refuses a bad value
   or combination with exit status 2 naming the parameter and its allowed values.
 
+The registry of chapters is here too: each experiment class is a chapter of the book, registered with
+:func:`register`, and declares its role once -- ``name`` (its notebook ``notebooks/NAME.ipynb``; the
+leading number orders the chapters), ``appendix`` (built after every other chapter, because it describes
+them) and ``runs_function`` (the ``"module:function"`` that builds its training runs, or ``None`` when it
+trains nothing of its own). The command line (``snnlib train all``, ``snnlib chapters``), the sweep
+(:mod:`snnlib.study.runs`), the catalogue and the Makefile all read this registry, so adding a chapter
+is a notebook plus one registered class.
+
 Nothing here imports torch, so a bad value is refused in a fraction of a second. The run-level
 parameters (one training run, :mod:`snnlib.study.experiment`) use the same field types.
 
@@ -22,6 +30,8 @@ module; ``model_fields`` gives the names, types and help that ``snnlib list`` an
 
 from __future__ import annotations
 
+import importlib
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -87,6 +97,11 @@ class Experiment(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     name: ClassVar[str] = ""
+    #: ``True`` for a chapter that describes the others: it is built after every other chapter
+    appendix: ClassVar[bool] = False
+    #: ``"module:function"`` building the runs from the configuration (``function(cfg) -> list[dict]``),
+    #: named as a string so that this module never imports it; ``None``: the chapter trains no runs
+    runs_function: ClassVar[str | None] = None
     #: profile -> {field: value}; the common fields come from :data:`COMMON`
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}
 
@@ -201,12 +216,48 @@ class _Audit(BaseModel):
                                                          "transfer attacks ascend (cross-entropy, margin)")
 
 
+# --- the registry of chapters -----------------------------------------------------------------------
+
+#: chapter name -> its configuration class, in registration order; :func:`chapters` gives the build order
+EXPERIMENTS: dict[str, type[BaseModel]] = {}
+_CHAPTER_NAME = re.compile(r"^[0-9]{2}_[a-z0-9_]+$")
+_RUNS_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$")
+CHAPTER_PARTS = ("all", "body", "appendix")
+
+
+def register(cls: type[BaseModel]) -> type[BaseModel]:
+    """Class decorator: add experiment ``cls`` to :data:`EXPERIMENTS`, the study's one list of chapters.
+
+    ``cls.name`` is the notebook's name, two digits then lower-case words (``07_adaptation``: the
+    notebook ``notebooks/07_adaptation.ipynb``); ``cls.appendix`` (bool) and ``cls.runs_function``
+    (``"module:function"`` or ``None``) its role. Nothing is imported here: a test checks that every
+    declared runs function imports. Raises ``ValueError`` naming the attribute and its allowed values.
+    """
+    name = getattr(cls, "name", "")
+    if not isinstance(name, str) or not _CHAPTER_NAME.match(name):
+        raise ValueError(f"{cls.__name__}.name must be two digits, '_' and lower-case words, the notebook's "
+                         f"name (e.g. '07_adaptation' for notebooks/07_adaptation.ipynb), got {name!r}")
+    if name in EXPERIMENTS and EXPERIMENTS[name] is not cls:
+        raise ValueError(f"{cls.__name__}.name {name!r} is already the name of {EXPERIMENTS[name].__name__}; "
+                         f"the registered names are: {', '.join(EXPERIMENTS)}")
+    if not isinstance(getattr(cls, "appendix", None), bool):
+        raise ValueError(f"{cls.__name__}.appendix must be True or False, got {getattr(cls, 'appendix', None)!r}")
+    runs = getattr(cls, "runs_function", None)
+    if runs is not None and not (isinstance(runs, str) and _RUNS_FUNCTION.match(runs)):
+        raise ValueError(f"{cls.__name__}.runs_function must be None (trains nothing) or 'module:function' "
+                         f"(e.g. 'snnlib.study.runs:leakage_runs'), got {runs!r}")
+    EXPERIMENTS[name] = cls
+    return cls
+
+
 # --- the experiments --------------------------------------------------------------------------------
 
+@register
 class Baseline(_Tasks, Experiment):
     """01: every variant on every task at one decay factor."""
 
     name: ClassVar[str] = "01_dynamics_and_baseline"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:baseline_runs"
     decay: Decay = Field(description="λ of the leaky variants")
     variants: VariantNames = Field(description='variant names, or "all"')
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
@@ -225,10 +276,12 @@ class Baseline(_Tasks, Experiment):
     }
 
 
+@register
 class Leakage(_Audit, _Tasks, Experiment):
     """02 (C1): λ swept on delayed-recall (λ x delay), robustness of the same networks and of an analog task."""
 
     name: ClassVar[str] = "02_leakage"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:leakage_runs"
     decays: list[Decay] = Field(min_length=2, description="the swept decay factors λ")
     delays: list[NonNegativeInt] = Field(min_length=1, description="delays D of delayed-recall")
     robust_delay: NonNegativeInt = Field(description="the delay at which robustness and temporal generalization "
@@ -263,10 +316,12 @@ class Leakage(_Audit, _Tasks, Experiment):
     }
 
 
+@register
 class Reset(_Tasks, Experiment):
     """03 (C2, C3): hard / soft / no reset, leaky at several λ and not, on streams and for efficiency."""
 
     name: ClassVar[str] = "03_reset"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:reset_runs"
     variants: VariantNames = Field(description="variants compared (all reset modes, with and without leak)")
     decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
@@ -305,10 +360,12 @@ class Reset(_Tasks, Experiment):
     }
 
 
+@register
 class Recurrence(_Audit, _Tasks, Experiment):
     """04 (C4): feed-forward vs recurrent in matched pairs, a parameter-matched wide control, a gap sweep."""
 
     name: ClassVar[str] = "04_recurrence"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:recurrence_runs"
     variants: VariantNames = Field(description="variants compared, feed-forward and recurrent")
     decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
     tasks: list[TaskName] = Field(min_length=1, description="tasks with temporal structure")  # type: ignore[valid-type]
@@ -338,18 +395,23 @@ class Recurrence(_Audit, _Tasks, Experiment):
     }
 
 
+@register
 class Summary(Experiment):
     """05: reads the records of 02 - 04 (any missing run is trained)."""
 
     name: ClassVar[str] = "05_summary"
+    runs_function: ClassVar[str | None] = None  # its notebook reads (and trains any missing) runs of 02 - 04
     PROFILES = {"smoke": {}, "quick": {}, "full": {}}
 
 
+@register
 class Reproducibility(BaseModel):
-    """06: reads the executed notebooks and the records; trains nothing."""
+    """06, the appendix: reads the executed notebooks and the records; trains nothing."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: ClassVar[str] = "06_reproducibility"
+    appendix: ClassVar[bool] = True
+    runs_function: ClassVar[str | None] = None
     PROFILES: ClassVar[dict] = {"smoke": {}, "quick": {}, "full": {}}
     profile: Profile = Field("quick", description="the profile whose records are described")
 
@@ -370,10 +432,6 @@ COMMON = {
     "full": dict(seeds=20, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1, scheduler=None),
 }
 
-EXPERIMENTS: dict[str, type[BaseModel]] = {cls.name: cls for cls in (Baseline, Leakage, Reset, Recurrence, Summary,
-                                                                      Reproducibility)}
-
-
 def check_profile(profile: str) -> str:
     if profile not in PROFILE_NAMES:
         raise ValueError(f"unknown profile {profile!r}; valid profiles are: {', '.join(PROFILE_NAMES)}")
@@ -385,6 +443,35 @@ def experiment_class(name: str) -> type[BaseModel]:
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; valid experiments are: {', '.join(EXPERIMENTS)}")
     return EXPERIMENTS[name]
+
+
+def chapters(part: str = "all") -> list[str]:
+    """The registered chapters in build order: the body chapters by name (their number first), then the
+    appendix chapters by name; ``part`` ``"body"`` or ``"appendix"`` gives one of the two lists.
+
+    ``make book`` executes the body chapters (side by side) before the appendix, which describes them.
+    """
+    if part not in CHAPTER_PARTS:
+        raise ValueError(f"part must be one of {', '.join(CHAPTER_PARTS)}, got {part!r}")
+    body = sorted(n for n, cls in EXPERIMENTS.items() if not cls.appendix)
+    appendix = sorted(n for n, cls in EXPERIMENTS.items() if cls.appendix)
+    return {"all": body + appendix, "body": body, "appendix": appendix}[part]
+
+
+def training_experiments() -> tuple[str, ...]:
+    """The chapters that train runs of their own (a ``runs_function``), in build order."""
+    return tuple(n for n in chapters() if EXPERIMENTS[n].runs_function is not None)
+
+
+def runs_function(name: str):
+    """The function ``cfg -> list of run params`` of experiment ``name``, imported now (it may import
+    torch); ``ValueError`` if the experiment trains nothing of its own."""
+    spec = experiment_class(name).runs_function
+    if spec is None:
+        raise ValueError(f"experiment {name!r} trains no runs of its own; the experiments that do are: "
+                         f"{', '.join(training_experiments())}")
+    module, function = spec.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def resolve(name: str, profile: str = "quick", **given):

@@ -1,18 +1,21 @@
 """The runs of each experiment, built from its validated configuration (:mod:`snnlib.study.config`).
 
-A notebook resolves its configuration, asks this module for the list of runs, and hands the list to
-:func:`snnlib.study.sweep.run_grid`, which trains only the runs without a current record, grouped into
-ensembles. Each run is a params dict of :func:`snnlib.study.experiment.run`.
+Each experiment names its runs function in its declaration (``runs_function``, :mod:`snnlib.study.config`);
+:func:`runs_of` calls it. A notebook resolves its configuration, asks this module for the list of runs,
+and hands the list to :func:`snnlib.study.sweep.run_grid`, which trains only the runs without a current
+record, grouped into ensembles. Each run is a params dict of :func:`snnlib.study.experiment.run`.
 
-Non-leaky variants ignore λ; their runs carry ``decay=1.0`` so that one non-leaky network is trained once,
-not once per λ level of the leaky ones.
+Non-leaky variants ignore λ; their runs carry their own (``IF``: ``decay=1.0``, :meth:`Variant.decay`) so
+that one non-leaky network is trained once, not once per λ level of the leaky ones.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 from snnlib.model.variants import Variant
+from snnlib.study import config
 
 
 def common(cfg, **extra) -> dict:
@@ -36,7 +39,7 @@ def variant_decays(variants, decays) -> list[tuple[str, float]]:
     pairs = []
     for name in variants:
         v = Variant.parse(name)
-        pairs += [(v.name, float(lam)) for lam in decays] if v.leak else [(v.name, 1.0)]
+        pairs += list(dict.fromkeys((v.name, v.decay(float(lam))) for lam in decays))
     return pairs
 
 
@@ -146,7 +149,7 @@ def recurrence_runs(cfg) -> list[dict]:
             if cfg.matched_control and len(cfg.hidden) == 1:
                 n_in, n_out = task_shape(task, json.dumps(tp, sort_keys=True))
                 wide = [matched_width(n_in, cfg.hidden[0], n_out)]
-                twins = [(Variant(v.leak, v.reset, False).name, lam) for v, lam in
+                twins = [(v.with_recurrence(False).name, lam) for v, lam in
                          ((Variant.parse(name), lam) for name, lam in pairs) if v.recurrent]
                 runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
                               epochs=cfg.epochs_for(task), seed=s, **extra) for v, lam in twins
@@ -154,10 +157,26 @@ def recurrence_runs(cfg) -> list[dict]:
     return runs
 
 
-RUNS = {"01_dynamics_and_baseline": baseline_runs, "02_leakage": leakage_runs, "03_reset": reset_runs,
-        "04_recurrence": recurrence_runs}
+class _RunsByExperiment(Mapping):
+    """Experiment name -> its runs function, read from the registry (each experiment's ``runs_function``,
+    :mod:`snnlib.study.config`) at every look-up: only the experiments that train runs of their own."""
+
+    def __getitem__(self, name: str):
+        if name not in config.EXPERIMENTS or config.EXPERIMENTS[name].runs_function is None:
+            raise KeyError(name)
+        return config.runs_function(name)
+
+    def __iter__(self):
+        return iter(config.training_experiments())
+
+    def __len__(self) -> int:
+        return len(config.training_experiments())
+
+
+#: the runs function of every experiment that trains, as the registry declares them (a live view)
+RUNS = _RunsByExperiment()
 
 
 def runs_of(cfg) -> list[dict]:
-    """The runs of the experiment ``cfg`` configures."""
-    return RUNS[cfg.name](cfg)
+    """The runs of the experiment ``cfg`` configures (its declared ``runs_function``)."""
+    return config.runs_function(cfg.name)(cfg)
