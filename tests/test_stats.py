@@ -9,12 +9,13 @@ import pytest
 from scipy import stats as sps
 
 from snnlib.analysis import stats
-from snnlib.analysis.stats import (TWO_SIDED, VERDICTS, adjust, aggregate, combine_tasks, combine_tradeoff, mean_ci,
-                                   per_seed_difference, per_seed_trend, sign_flip_p, slope, spearman, summarize,
-                                   verdict)
+from snnlib.analysis.stats import (SATURATED, TWO_SIDED, VERDICTS, adjust, aggregate, combine_tradeoff, fisher_z,
+                                   holm_floor, mean_ci, per_seed_difference, per_seed_trend, saturated, seeds_needed,
+                                   sign_flip_floor, sign_flip_p, slope, spearman, summarize, verdict)
 
 SEEDS = range(5)
 S, NS, N, I = VERDICTS  # supported, not supported, negligible, inconclusive
+SAT = SATURATED
 H, L = TWO_SIDED[:2]  # higher, lower
 
 
@@ -346,7 +347,119 @@ def test_adjust_bca_and_validation():
         adjust([1.0, 2.0])
 
 
-# --- combining a claim's effects ------------------------------------------------------------------
+# --- Fisher-z summaries of correlations ----------------------------------------------------------
+def test_fisher_z_hand_worked_and_clipped():
+    assert fisher_z([0.0, 0.5, -0.5]) == pytest.approx([0.0, math.atanh(0.5), -math.atanh(0.5)])
+    assert fisher_z([1.0, -1.0]) == pytest.approx([math.atanh(0.999999), -math.atanh(0.999999)])
+    assert np.all(np.isfinite(fisher_z([1.0, -1.0])))
+    with pytest.raises(ValueError, match=r"correlations in \[-1, 1\]"):
+        fisher_z([0.5, 1.2])
+
+
+def test_summarize_on_the_fisher_z_scale_is_the_back_transformed_t_interval():
+    rho = [0.2, 0.5, 0.7, 0.4, 0.9]
+    z = np.arctanh(rho)
+    m, lo, hi = mean_ci(z)
+    out = summarize(rho, transform="fisher_z")
+    assert (out["estimate"], out["ci_low"], out["ci_high"]) == pytest.approx(tuple(np.tanh([m, lo, hi])))
+    assert out["p"] == sign_flip_p(z)
+    with pytest.raises(ValueError, match="transform must be one of"):
+        summarize(rho, transform="log")
+
+
+@pytest.mark.parametrize("rho", [
+    [1.0] * 11 + [0.6],                 # a t-interval of these ρ reaches past 1
+    [1.0, 1.0, 1.0, -1.0],
+    [-1.0, -0.9, -1.0, -0.2, -1.0],
+    [0.27, 1.0, 0.3, 1.0, 0.95, 1.0, -0.1, 1.0, 1.0, 0.9, 1.0, 1.0],
+])
+def test_no_correlation_interval_leaves_minus_one_one(rho):
+    assert mean_ci(rho).ci_high > 1 or mean_ci(rho).ci_low < -1  # the problem it solves
+    frame = pd.DataFrame(dict(values=[rho, rho], sesoi=0.3, expected=1, transform=["fisher_z", "fisher_z"]))
+    for out in (summarize(rho, transform="fisher_z"), *adjust(frame).to_dict("records"),
+                *adjust(frame, adjustment="bh").to_dict("records")):
+        for key in ("estimate", "ci_low", "ci_high"):
+            assert -1 <= out[key] <= 1
+        assert out["ci_low"] <= out["estimate"] <= out["ci_high"]
+
+
+def test_adjust_reports_the_plain_mean_beside_the_back_transformed_one():
+    rho = [1.0] * 11 + [0.6]
+    out = adjust(pd.DataFrame(dict(values=[rho], sesoi=0.3, expected=1, transform="fisher_z"))).iloc[0]
+    assert out["mean_value"] == pytest.approx((11 * 0.999999 + 0.6) / 12)
+    assert out["estimate"] > out["mean_value"]  # the clipped z of the perfect seeds pull it towards 1
+    with pytest.raises(ValueError, match="transform of row 0"):
+        adjust(pd.DataFrame(dict(values=[rho], sesoi=0.3, expected=1, transform="log")))
+
+
+# --- Benjamini-Hochberg ---------------------------------------------------------------------------
+def test_adjust_bh_hand_worked():
+    up = np.arange(1.0, 11.0)  # p = 2/1024
+    null = np.array([0.5, -1.0, 0.3, -0.2, 0.8, -0.6, 0.1, -0.4, 0.9, -0.7])
+    effects = pd.DataFrame(dict(values=[up, up * 2, null, null + 0.05], sesoi=1.0, expected=+1))
+    out = adjust(effects, adjustment="bh")
+    p = out["p"].to_numpy()
+    assert p[:2] == pytest.approx([2 / 1024, 2 / 1024])
+    # step-up: the two smallest share rank 2 of 4, so p~ = 4 · (2/1024) / 2
+    assert out["p_adjusted"].iloc[:2].tolist() == pytest.approx([4 / 1024] * 2)
+    assert out["p_adjusted"].tolist() == pytest.approx(list(sps.false_discovery_control(p)))
+    # R = 2 discoveries: their intervals at 1 - 2 · 0.05 / 4; the rest at 0.95
+    assert out["level"].tolist() == pytest.approx([1 - 2 * 0.05 / 4] * 2 + [0.95] * 2)
+    assert out["verdict"].tolist()[:2] == [S, S]
+    with pytest.raises(ValueError, match="adjustment must be one of"):
+        adjust(effects, adjustment="bonferroni")
+
+
+def test_bh_is_never_stricter_than_holm():
+    values = [np.arange(1.0, 11.0), np.r_[np.arange(2.0, 11.0), -1.0], np.r_[np.arange(3.0, 11.0), -1.0, -2.0],
+              np.r_[np.arange(3.0, 11.0), -2.0, -3.0]]
+    effects = pd.DataFrame(dict(values=values, sesoi=0.1, expected=+1))
+    holm, bh = adjust(effects), adjust(effects, adjustment="bh")
+    assert (bh["p_adjusted"] <= holm["p_adjusted"] + 1e-15).all()
+    assert (bh["verdict"] == S).sum() >= (holm["verdict"] == S).sum()
+
+
+# --- saturation -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("low, high, chance, ceiling, expected", [
+    (0.995, 0.999, 0.1, 1.0, True),     # both arms at the ceiling
+    (0.98, 0.999, 0.1, 1.0, True),      # exactly 2 points below the ceiling counts
+    (0.979, 0.999, 0.1, 1.0, False),
+    (0.10, 0.12, 0.1, 1.0, True),       # both at chance
+    (0.05, 0.11, 0.1, 1.0, True),       # below chance is no better
+    (0.10, 0.121, 0.1, 1.0, False),
+    (0.10, 0.999, 0.1, 1.0, False),     # one at chance, one at the ceiling: the largest effect there is
+    (0.99, 0.999, 0.1, None, False),    # no ceiling to saturate
+    (0.99, 0.999, 0.1, float("nan"), False),
+    (float("nan"), 0.5, 0.1, 1.0, False),
+])
+def test_saturated_boundaries(low, high, chance, ceiling, expected):
+    assert saturated(low, high, chance, ceiling) is expected
+
+
+def test_saturated_validation():
+    with pytest.raises(ValueError, match="low must be <= high"):
+        saturated(0.9, 0.5, 0.1)
+    with pytest.raises(ValueError, match="margin"):
+        saturated(0.1, 0.5, 0.1, margin=-0.1)
+    with pytest.raises(ValueError, match="must be numbers"):
+        saturated("low", 0.5, 0.1)
+
+
+# --- enough seeds ---------------------------------------------------------------------------------
+def test_sign_flip_and_holm_floors_hand_worked():
+    assert sign_flip_floor(5) == 2 / 32 and sign_flip_floor(12) == 2 / 4096
+    assert holm_floor(12, 6) == 12 / 4096 and holm_floor(2, 6) == 1.0
+    assert sign_flip_p(np.arange(1.0, 13.0)) == sign_flip_floor(12)  # the floor is reached
+    # the fewest seeds at which a family of m can declare anything: m · 2 / 2^n < 0.05
+    assert [seeds_needed(m) for m in (1, 2, 6, 14, 65)] == [6, 7, 8, 10, 12]
+    for m in (1, 6, 65):
+        n = seeds_needed(m)
+        assert holm_floor(n, m) < 0.05 <= holm_floor(n - 1, m)
+    with pytest.raises(ValueError, match="m must be an integer"):
+        seeds_needed(0)
+
+
+# --- a trade-off of two arms ----------------------------------------------------------------------
 def tradeoff_rule(a, b):
     arms = (a, b)
     if NS in arms:
@@ -355,10 +468,12 @@ def tradeoff_rule(a, b):
         return S
     if N in arms and S not in arms:
         return N
+    if SAT in arms:
+        return SAT
     return I
 
 
-@pytest.mark.parametrize("a, b", list(itertools.product(VERDICTS, repeat=2)))
+@pytest.mark.parametrize("a, b", list(itertools.product(VERDICTS + (SAT,), repeat=2)))
 def test_combine_tradeoff_every_pair(a, b):
     assert combine_tradeoff([a, b]) == tradeoff_rule(a, b)
 
@@ -368,24 +483,12 @@ def test_combine_tradeoff_named_cases_and_errors():
     assert combine_tradeoff([S, N]) == I  # half a trade-off
     assert combine_tradeoff([N, I]) == N
     assert combine_tradeoff([S, NS]) == NS
+    assert combine_tradeoff([S, SAT]) == SAT  # one arm could not be measured
+    assert combine_tradeoff([N, SAT]) == N  # one arm absent: the trade-off is absent
     for bad in ([], [S, H], [S, "yes"]):
         with pytest.raises(ValueError, match="combine_tradeoff"):
             combine_tradeoff(bad)
 
 
-@pytest.mark.parametrize("rows, expected", [
-    ([S], S), ([NS], NS), ([N], N), ([I], I),
-    ([S, S, I], S), ([S, I], I), ([S, S], S), ([S, S, NS], I), ([S, S, S, NS], I),
-    ([NS, NS, S], NS), ([NS, I], I), ([NS, NS, I], NS),
-    ([N, N, I], N), ([N, N, S], I), ([N, N, NS], N), ([N, S, I], I),
-    ([H], H), ([H, H, I], H), ([H, H, L], I), ([L, L, N], L), ([N, N, H], I), ([N, N, I], N),
-])
-def test_combine_tasks_strict_majority(rows, expected):
-    assert combine_tasks(rows) == expected
-    assert combine_tasks(pd.Series(rows)) == expected
-
-
-def test_combine_tasks_errors():
-    for bad in ([], [H, S], ["maybe"]):
-        with pytest.raises(ValueError, match="combine_tasks"):
-            combine_tasks(bad)
+def test_there_is_no_majority_vote_over_rows():
+    assert not hasattr(stats, "combine_tasks")

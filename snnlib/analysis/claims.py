@@ -1,26 +1,26 @@
 r"""The four claims of the study and the generalization questions, each decided from recorded runs.
 
-Every effect is a row (claim, arm, effect, task, λ, contrast, unit, SESOI and its reason, expected sign,
-figure) carrying its **per-seed values**: the study is paired (one seed = one data set and one
-initialisation for every variant), so each effect is first computed within each seed -- a paired
-difference, or a trend across a swept factor -- and only then summarised over seeds
-(:func:`snnlib.analysis.stats.adjust`: mean, Student-t interval, exact sign-flip p-value, Holm's
-correction across **every** effect of the study as one family, and the verdict with the effect's
-SESOI). :func:`effects` builds the rows, :func:`judge` adjusts them, :func:`verdicts` combines them per
-claim.
+Every effect is a row (claim, arm, effect, task, λ, operating point, contrast, unit, SESOI and its
+reason, expected sign, figure) carrying its **per-seed values**: the study is paired (one seed = one
+data set and one initialisation for every variant), so each effect is first computed within each seed
+-- a paired difference, or a rank correlation along a swept factor -- and only then summarised over
+seeds (:func:`snnlib.analysis.stats.adjust`: mean, Student-t interval, on the Fisher-z scale for
+correlations, exact sign-flip p-value, the family's correction, and the verdict with the effect's
+SESOI). :func:`effects` builds the rows and marks the primary ones, :func:`judge` judges them,
+:func:`verdicts` decides each claim from its primary contrasts, :func:`stability` perturbs the analysis.
 
 Effects and their smallest effect sizes of interest (SESOI), in the effect's own units::
 
     C1  leakage trades memory retention against robustness (02_leakage; small λ = strong leak)
-        memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall at the longest delay     +   0.3
+        memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall, at each delay               +   0.3
         robustness  per-seed Spearman ρ(λ, chance-corrected robust accuracy) at the middle budget:
                     spike flips on delayed-recall (the same networks), L∞ on the analog task        -   0.3
     C2  reset is essential for uninterrupted processing (03_reset), per λ, feed-forward and recurrent,
         trained on single samples and on streams
-        drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean accuracy at ≥ 2       +   0.02
+        stream      drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean at ≥ 2   +   0.02
     C3  reset buys efficiency (03_reset), per task and λ, feed-forward
-        hidden-layer SynOps per sample, (no reset - hard) / hard; counts only at matched accuracy     +   0.05
-    C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task and λ
+        SynOps      hidden-layer SynOps per sample, (no reset - hard) / hard, at matched accuracy   +   0.05
+    C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task, gap, λ
         accuracy    recurrent - feed-forward (matched pair: same width)                               +   0.02
         parameters  recurrent - feed-forward as wide as the recurrent layer has weights              +   0.02
         robustness  chance-corrected robust accuracy, recurrent - feed-forward                        -   0.05
@@ -32,10 +32,49 @@ Why these SESOIs: accuracies are measured on 512 test samples, whose binomial st
 monotone association (Cohen); 5% of SynOps is below what any hardware estimate resolves;
 chance-corrected robustness moves by 0.05 when 5% of the above-chance accuracy is lost.
 
-**Combining a claim's effects** (:func:`verdicts`): an arm tested on several tasks, λ levels or
-conditions is combined by :func:`snnlib.analysis.stats.combine_tasks` (strict majority, and no row of
-the opposite sign), so that one noisy task cannot decide alone; a trade-off claim (C1, C4) needs both
-arms (:func:`snnlib.analysis.stats.combine_tradeoff`).
+**Primary contrasts** (:data:`PRIMARY`, :class:`Primary`). Each arm of a claim -- C1 memory, C1
+robustness, C2, C3, C4 accuracy, C4 robustness -- declares exactly one primary contrast before any
+verdict is read: its task, its λ (none for a trend along λ), its condition, and its operating point
+(delay, gap or radius). The declaration is data, one table per profile (the profiles' grids differ),
+edited in one place; a test checks that every declared task and λ exists in every profile's grid. An
+operating point is either fixed (the only row that matches) or chosen by a declared rule that reads
+*validation* accuracy, never test accuracy (``choose="validation"``): among the matching rows, the
+one whose reference -- every run of the λ sweep for a trend, the feed-forward control for a
+difference -- has the mean validation accuracy :math:`v` furthest from both chance :math:`c_0` and the
+ceiling 1,
+
+.. math::  \text{headroom} = \min(v - c_0,\ 1 - v), \qquad \text{chosen point} = \arg\max \text{headroom}
+
+(ties: the smaller operating point; no validation accuracy at all: the middle one). A delay where every
+λ recalls perfectly, or none does, cannot show a trend along λ; a gap where the feed-forward control is
+at the ceiling cannot show recurrence helping. **A claim's verdict is decided by its primary
+contrasts alone**: C2 and C3 take their primary row's verdict, the trade-offs C1 and C4 combine the
+two arms' primary verdicts (:func:`snnlib.analysis.stats.combine_tradeoff`). Every other row is
+*secondary*: shown and tested, never voting. A declared contrast without a row in the records (a grid
+that changed) leaves its arm *inconclusive*, and the table says so.
+
+**Two families** (:func:`judge`). The primary rows form the *confirmatory* family, judged with Holm's
+correction (family-wise error rate 0.05: a claim's verdict is a confirmatory statement); every other row,
+secondary or generalization, forms the *exploratory* family, judged with Benjamini and Hochberg's
+correction (false discovery rate 0.05, with false-coverage-rate intervals,
+:mod:`snnlib.analysis.stats`): its rows are a screen of where else the components matter, and a
+family-wise correction over some sixty of them would only blur them. Neither family's size depends on
+the other's, so adding a task to a chapter's grid changes no claim's verdict. The judged table has the
+columns ``primary`` (bool) and ``family`` (``confirmatory`` / ``exploratory``).
+
+**Enough seeds for the family.** With :math:`n` seeds the exact sign-flip p-value is at least
+:math:`2/2^n`, so Holm's smallest adjusted p over the :math:`m` confirmatory contrasts is
+:math:`m \cdot 2/2^n`, and no claim can be decided unless it is below 0.05
+(:func:`snnlib.analysis.stats.seeds_needed`): for :math:`m = 6`, :math:`n \ge 8`; the quick profile's
+12 seeds give :math:`6 \cdot 2/4096 = 0.0029`, the smoke profile's 2 seeds :math:`\min(1, 6 \cdot 2/4) = 1`
+(smoke verdicts are a test of the pipeline, never of a claim). :func:`family_arithmetic` computes it
+from the judged table, and the summary prints it.
+
+**Saturated rows.** A row whose groups all lie within 2 points of the ceiling, or all within 2 points
+of chance (:func:`snnlib.analysis.stats.saturated`; for a trend every λ level, for a difference both
+arms; accuracies between chance and 1, chance-corrected robustness between 0 and 1, stream accuracy
+at the later positions for C2; SynOps at matched accuracy only at chance) is labelled ``saturated``, not
+``negligible``: it could not have shown the effect. It stays in its family.
 
 **Efficiency at matched accuracy** (C3): a row whose reset variant is less accurate than the one without
 reset by more than 2 points (its accuracy difference ``accuracy_diff``, in the same row) cannot be
@@ -44,17 +83,32 @@ reset by more than 2 points (its accuracy difference ``accuracy_diff``, in the s
 **Robustness** comes from the attack audit (:mod:`snnlib.measure.audit`): the worst case per sample over
 the battery, chance-corrected ``(robust - chance) / (clean - chance)``; a run within 0.05 of chance has
 no robustness value, and the table counts those (``n_excluded``) instead of dropping them silently.
+
+**Estimable rows.** A row with per-seed values on fewer than half the study's seeds (and at least 2)
+is listed, not judged: verdict *inconclusive*, a note, and it joins no family. A claim's seed count is
+the smallest over its *estimable* primary rows.
+
+**Stability** (:func:`stability`). For each claim, the share of perturbations of the analysis under
+which its verdict stays the same: each seed left out in turn (the primary rows stay those chosen with
+every seed), every SESOI halved and doubled, the other correction for the confirmatory family
+(Benjamini-Hochberg in place of Holm), and, where the records hold them, each attack redraw and the
+unnormalised reading of the leak (effect tables computed from those records; *not available*
+otherwise, and not counted). A verdict that changes under any perturbation is labelled *fragile*.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from snnlib.analysis import stats
 from snnlib.model.variants import Variant
+from snnlib.study.config import PROFILE_NAMES
 
 CLAIMS = {
     "C1": "leakage trades memory retention against robustness",
@@ -74,6 +128,92 @@ MATCHED_ACCURACY = 0.02
 #: an effect is judged only on at least this fraction of the study's seeds (fewer, e.g. when most runs sit
 #: at chance, and it is listed, not judged)
 MIN_SEED_FRACTION = 0.5
+FAMILIES = ("confirmatory", "exploratory")
+#: the correction of each family (:func:`snnlib.analysis.stats.adjust`)
+ADJUSTMENT = {"confirmatory": "holm", "exploratory": "bh"}
+#: the claims that are trade-offs: both arms must stand
+TRADEOFFS = ("C1", "C4")
+
+
+# --- the pre-registered primary contrasts -------------------------------------------------------------
+
+class Primary(BaseModel):
+    """One claim arm's primary contrast: the one row that decides the arm (module docstring).
+
+    A row matches when its ``claim``, ``arm`` and ``task`` are these, its λ is ``decay`` (``None``: a
+    trend along λ, whose rows carry no λ) and, if given, its ``contrast`` is this one. ``choose="only"``
+    expects exactly one matching row; ``choose="validation"`` picks among the matching rows the
+    operating point ``point`` whose reference has the most validation headroom.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    claim: Literal["C1", "C2", "C3", "C4"]
+    arm: str
+    task: str
+    decay: float | None = Field(None, ge=0.0, le=1.0)
+    contrast: str | None = None
+    point: Literal["", "delay", "gap", "radius"] = ""
+    choose: Literal["only", "validation"] = "only"
+    reason: str
+
+    def describe(self) -> str:
+        """``"delayed-recall, trend along λ, delay chosen on validation accuracy"``."""
+        parts = [self.task, "trend along λ" if self.decay is None else f"λ {self.decay:g}"]
+        if self.contrast:
+            parts.append(self.contrast)
+        if self.point:
+            parts.append(f"{self.point} chosen on validation accuracy" if self.choose == "validation"
+                         else f"{self.point} as declared")
+        return ", ".join(parts)
+
+
+#: the primary contrast of every claim arm; edit here (and, where one profile's grid lacks a λ or task,
+#: in :data:`_PROFILE_CHANGES`)
+_PRIMARY = (
+    Primary(claim="C1", arm="memory", task="delayed-recall", point="delay", choose="validation",
+            reason="the trend along λ at the delay where the sweep's mean validation accuracy (every λ) is "
+                   "furthest from chance and ceiling: at delay 0 every λ recalls, at the longest none may"),
+    Primary(claim="C1", arm="robustness", task="seq-digits", point="radius",
+            reason="the analog task, whose every λ is above chance (the spike-flip audit of delayed-recall "
+                   "loses the strong leaks to chance), at the middle L∞ radius of the grid"),
+    Primary(claim="C2", arm="stream", task="digits", decay=0.9, contrast="feed-forward, trained on samples",
+            reason="the weakest leak of the grid, where a membrane without reset carries the most state "
+                   "from one sample to the next; trained on single samples, so nothing taught it streams"),
+    Primary(claim="C3", arm="SynOps", task="digits", decay=0.5,
+            reason="the study's reference λ (chapter 01 trains every variant at 0.5), on the task every "
+                   "profile trains"),
+    Primary(claim="C4", arm="accuracy", task="temporal-xor", decay=0.5, point="gap", choose="validation",
+            reason="the task that needs temporal interaction, at the gap where the feed-forward control's "
+                   "mean validation accuracy is furthest from chance and ceiling"),
+    Primary(claim="C4", arm="robustness", task="seq-digits", decay=0.5, point="radius",
+            reason="the analog task, whose feed-forward and recurrent networks are both above chance, at "
+                   "the middle L∞ radius of the grid"),
+)
+#: per profile, the fields of a declaration that differ because the profile's grid lacks the λ or task
+_PROFILE_CHANGES: dict[str, dict[tuple[str, str], dict]] = {
+    "smoke": {("C2", "stream"): dict(decay=0.5)},  # smoke's 03_reset trains λ = 0.5 only
+    "quick": {},
+    "full": {("C1", "robustness"): dict(task="mnist1d")},  # full's analog task of 02_leakage
+}
+
+
+def _declare(profile: str) -> tuple[Primary, ...]:
+    changes = _PROFILE_CHANGES[profile]
+    return tuple(Primary(**{**p.model_dump(), **changes.get((p.claim, p.arm), {})}) for p in _PRIMARY)
+
+
+#: profile -> the primary contrasts, one per claim arm
+PRIMARY: dict[str, tuple[Primary, ...]] = {profile: _declare(profile) for profile in PROFILE_NAMES}
+#: claim -> its arms, in order (the same under every profile)
+ARMS: dict[str, tuple[str, ...]] = {c: tuple(p.arm for p in _PRIMARY if p.claim == c) for c in ("C1", "C2", "C3", "C4")}
+
+
+def primary_table(profile: str) -> pd.DataFrame:
+    """The declarations of ``profile`` as a table (claim, arm, task, λ, contrast, point, choose, reason)."""
+    if profile not in PRIMARY:
+        raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {profile!r}")
+    return pd.DataFrame([p.model_dump() for p in PRIMARY[profile]]).rename(columns={"decay": "lambda"})
 
 
 # --- per-run scores ------------------------------------------------------------------------------------
@@ -127,6 +267,12 @@ def stream_drop(records: pd.DataFrame) -> pd.Series:
                                           else math.nan)
 
 
+def stream_later(records: pd.DataFrame) -> pd.Series:
+    """Per run, the mean stream accuracy at positions ≥ 2 (what C2's saturation is read on)."""
+    return records["stream_accuracy"].map(lambda a: float(np.mean(a[1:])) if isinstance(a, list) and len(a) > 1
+                                          else math.nan)
+
+
 def with_labels(records: pd.DataFrame) -> pd.DataFrame:
     """Records with ``width`` (first hidden size), ``leak``, ``reset``, ``recurrent`` and ``arch``:
     ``FF``, ``R``, or ``FF-wide`` (a feed-forward network wider than the recurrent ones of its task)."""
@@ -153,32 +299,62 @@ def estimable(compute):
         return None
 
 
-def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", **extra):
+def _mean(series) -> float:
+    values = pd.to_numeric(pd.Series(series), errors="coerce").dropna()
+    return float(values.mean()) if len(values) else math.nan
+
+
+def _levels(df: pd.DataFrame, group, value: str) -> tuple[float, float]:
+    """The smallest and largest mean of ``value`` over the groups of ``group`` (a column or a Series);
+    groups without a value are left out; ``(nan, nan)`` when none has one."""
+    means = pd.to_numeric(df[value], errors="coerce").groupby(group).mean().dropna()
+    return (float(means.min()), float(means.max())) if len(means) else (math.nan, math.nan)
+
+
+def headroom(runs: pd.DataFrame) -> float:
+    """``min(v - chance, 1 - v)`` for the mean validation accuracy ``v`` of ``runs`` (the rule that
+    chooses an operating point; NaN without validation accuracy)."""
+    v = _mean(runs["val_accuracy"]) if "val_accuracy" in runs else math.nan
+    return min(v - _mean(runs["chance"]), 1.0 - v) if "chance" in runs else math.nan
+
+
+def _row(claim, arm, effect, values, kind, expected, task="", decay=math.nan, contrast="", figure="", point="",
+         point_value=math.nan, levels=(math.nan, math.nan), chance=math.nan, ceiling=1.0, val_headroom=math.nan,
+         **extra):
     sesoi, reason = SESOI[kind]
     values = estimable(values) if callable(values) else values
-    return dict(claim=claim, arm=arm, effect=effect, task=task, decay=decay, contrast=contrast,
-                values=values, sesoi=extra.pop("sesoi", sesoi), sesoi_reason=extra.pop("sesoi_reason", reason),
-                expected=expected, unit=kind, figure=figure, **extra)
+    return dict(claim=claim, arm=arm, effect=effect, task=task, decay=decay, point=point, point_value=point_value,
+                contrast=contrast, values=values, sesoi=extra.pop("sesoi", sesoi),
+                sesoi_reason=extra.pop("sesoi_reason", reason), expected=expected, unit=kind,
+                transform="fisher_z" if kind == "rho" else "identity", figure=figure, level_low=levels[0],
+                level_high=levels[1], chance=chance, ceiling=ceiling, val_headroom=val_headroom, **extra)
 
 
-def _lam(lam) -> str:
-    return "IF (λ = 1)" if lam >= 1 else f"λ = {lam:g}"
+def _arm_levels(df: pd.DataFrame, masks, value: str) -> tuple[float, float]:
+    means = [_mean(df.loc[m, value]) for m in masks]
+    means = [m for m in means if not math.isnan(m)]
+    return (min(means), max(means)) if means else (math.nan, math.nan)
 
 
 def c1_effects(leakage: pd.DataFrame) -> list[dict]:
-    """C1 from the records of 02_leakage (module docstring)."""
+    """C1 from the records of 02_leakage (module docstring): the memory trend at every delay, the
+    robustness trend on every audited task."""
     rows = []
     recall = leakage[leakage["task"] == "delayed-recall"].assign(delay=lambda d: d["task_params.delay"].astype(int))
-    longest = recall["delay"].max()
-    at = recall[recall["delay"] == longest]
-    rows.append(_row("C1", "memory", f"ρ(λ, accuracy) at delay {longest}", lambda: stats.per_seed_trend(at, "decay", "test_accuracy"),
-                     "rho", +1, task="delayed-recall", contrast="trend along λ", figure="memory-heatmap"))
+    for delay, at in recall.groupby("delay", sort=True):
+        rows.append(_row("C1", "memory", f"ρ(λ, accuracy) at delay {delay}",
+                         lambda: stats.per_seed_trend(at, "decay", "test_accuracy"), "rho", +1, task="delayed-recall",
+                         contrast="trend along λ", figure="memory-heatmap", point="delay", point_value=float(delay),
+                         levels=_levels(at, at["decay"], "test_accuracy"), chance=_mean(at["chance"]),
+                         val_headroom=headroom(at)))
     scored = robustness_scores(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0])
     for task, part in scored.groupby("task", sort=False):
         threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radius (input scales)"
-        values = estimable(lambda: stats.per_seed_trend(part, "decay", "robustness"))
-        rows.append(_row("C1", "robustness", f"ρ(λ, robustness) at {threat} {part['radius'].iloc[0]:g}", values,
-                         "rho", -1, task=task, contrast="trend along λ", figure="leakage-robustness",
+        radius = float(part["radius"].iloc[0])
+        rows.append(_row("C1", "robustness", f"ρ(λ, robustness) at {threat} {radius:g}",
+                         lambda: stats.per_seed_trend(part, "decay", "robustness"), "rho", -1, task=task,
+                         contrast="trend along λ", figure="leakage-robustness", point="radius", point_value=radius,
+                         levels=_levels(part, part["decay"], "robustness"), chance=0.0,
                          n_excluded=int(part["robustness"].isna().sum())))
     return rows
 
@@ -192,7 +368,7 @@ def c2_effects(reset: pd.DataFrame) -> list[dict]:
     """C2: the stream accuracy drop without reset minus with a hard reset, per λ, feed-forward and
     recurrent, for networks trained on single samples and on streams."""
     df = with_labels(reset[reset["stream_accuracy"].notna()])
-    df = df[df["rate_reg"] == 0].assign(drop=lambda d: stream_drop(d))
+    df = df[df["rate_reg"] == 0].assign(drop=lambda d: stream_drop(d), later=lambda d: stream_later(d))
     rows = []
     for (trained, recurrent, lam), part in df.groupby(["train_stream", "recurrent", "decay"], sort=True):
         hard, none = part["reset"] == "hard", part["reset"] == "none"
@@ -200,11 +376,11 @@ def c2_effects(reset: pd.DataFrame) -> list[dict]:
             continue
         arch = "recurrent" if recurrent else "feed-forward"
         condition = "trained on streams" if trained else "trained on samples"
-        values = estimable(lambda: _pairs(part, hard, none, "drop"))
         name = ("R" if recurrent else "") + ("IF" if lam >= 1 else "LIF")
-        rows.append(_row("C2", condition, f"drop, {name}-noreset − {name}", values, "accuracy", +1,
-                         task=part["task"].iloc[0], decay=lam, contrast=f"{arch}, {condition}",
-                         figure="stream-positions"))
+        rows.append(_row("C2", "stream", f"drop, {name}-noreset − {name}", lambda: _pairs(part, hard, none, "drop"),
+                         "accuracy", +1, task=part["task"].iloc[0], decay=lam, contrast=f"{arch}, {condition}",
+                         figure="stream-positions", levels=_arm_levels(part, (hard, none), "later"),
+                         chance=_mean(part["chance"])))
     return rows
 
 
@@ -222,38 +398,48 @@ def c3_effects(reset: pd.DataFrame) -> list[dict]:
         accuracy = estimable(lambda: _pairs(part, none, hard, "test_accuracy"))  # hard - none: > -2 points = matched
         rows.append(_row("C3", "SynOps", f"hidden SynOps, ({name}-noreset − {name}) / {name}",
                          lambda: _pairs(part, hard, none, "hidden_synops", ratio=True), "synops", +1, task=task,
-                         decay=lam, contrast="relative difference", figure="efficiency-frontier",
+                         decay=lam, contrast="relative difference, feed-forward", figure="efficiency-frontier",
+                         levels=_arm_levels(part, (hard, none), "test_accuracy"), chance=_mean(part["chance"]),
+                         ceiling=math.nan,  # SynOps at matched accuracy: the ceiling is where C3 is best measured
                          accuracy_diff=float(accuracy.mean()) if accuracy is not None else math.nan))
     return rows
 
 
+def _gap_of(df: pd.DataFrame) -> pd.Series:
+    return df["task_params.gap"] if "task_params.gap" in df else pd.Series(np.nan, index=df.index)
+
+
 def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
-    """C4 in matched pairs (LIF vs RLIF, IF vs RIF at each λ): accuracy, accuracy against the
-    parameter-matched wide feed-forward control, and chance-corrected robustness."""
+    """C4 in matched pairs (LIF vs RLIF, IF vs RIF at each λ, and each gap of temporal-xor): accuracy,
+    accuracy against the parameter-matched wide feed-forward control, and chance-corrected robustness."""
     df = with_labels(recurrence)
-    df = df.assign(task_label=[t if pd.isna(g) else f"{t} (gap {int(g)})" for t, g in
-                               zip(df["task"], df.get("task_params.gap", pd.Series(np.nan, index=df.index)))])
+    df = df.assign(_gap=_gap_of(df).fillna(-1.0))
     scored = robustness_scores(df[df["audit"].notna()]) if "audit" in df else pd.DataFrame()
     if not scored.empty:
         scored = with_labels(scored.assign(hidden=scored["width"].map(lambda w: [w])))
     rows = []
-    for (task, lam, leak), part in df.groupby(["task_label", "decay", "leak"], sort=False):
+    for (task, gap, lam, leak), part in df.groupby(["task", "_gap", "decay", "leak"], sort=True):
         rec = part["arch"] == "R"
+        where = dict(point="gap", point_value=float(gap)) if gap >= 0 else {}
         for control, arm in (("FF", "accuracy"), ("FF-wide", "parameters")):
             ff = part["arch"] == control
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
                 rows.append(_row("C4", arm, f"accuracy, R{name} − {name}" + ("-wide" if control == "FF-wide" else ""),
                                  lambda: _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task, decay=lam,
-                                 contrast=f"recurrent vs {control}", figure="recurrence-accuracy"))
+                                 contrast=f"recurrent vs {control}", figure="recurrence-accuracy",
+                                 levels=_arm_levels(part, (ff, rec), "test_accuracy"), chance=_mean(part["chance"]),
+                                 val_headroom=headroom(part[ff]), **where))
     if not scored.empty:
-        for (task, lam, leak), part in scored.groupby(["task", "decay", "leak"], sort=False):
+        for (task, lam, leak), part in scored.groupby(["task", "decay", "leak"], sort=True):
             rec, ff = part["arch"] == "R", part["arch"] == "FF"
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
-                values = estimable(lambda: _pairs(part, ff, rec, "robustness"))
-                rows.append(_row("C4", "robustness", f"robustness, R{name} − {name}", values, "robustness", -1,
-                                 task=task, decay=lam, contrast="recurrent vs FF", figure="recurrence-audit",
+                rows.append(_row("C4", "robustness", f"robustness, R{name} − {name}",
+                                 lambda: _pairs(part, ff, rec, "robustness"), "robustness", -1, task=task, decay=lam,
+                                 contrast="recurrent vs FF", figure="recurrence-audit", point="radius",
+                                 point_value=float(part["radius"].iloc[0]),
+                                 levels=_arm_levels(part, (ff, rec), "robustness"), chance=0.0,
                                  n_excluded=int(part["robustness"].isna().sum())))
     return rows
 
@@ -265,7 +451,9 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
     trained_at = recall[recall["generalization"].notna()]
     if not trained_at.empty:
         rows.append(_row("G", "leakage", "ρ(λ, train − test gap)", lambda: stats.per_seed_trend(trained_at, "decay", "gap"),
-                         "rho", 0, task="delayed-recall", contrast="trend along λ", figure="generalization"))
+                         "rho", 0, task="delayed-recall", contrast="trend along λ", figure="generalization",
+                         levels=_levels(trained_at, trained_at["decay"], "test_accuracy"),
+                         chance=_mean(trained_at["chance"])))
         own = int(trained_at["task_params.delay"].iloc[0])
         long = []
         for _, rec in trained_at.iterrows():
@@ -277,7 +465,8 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
         for side, part in (long.groupby("side") if not long.empty else []):
             rows.append(_row("G", "leakage", f"ρ(λ, accuracy at {side} delays than trained)",
                              lambda: stats.per_seed_trend(part, "decay", "accuracy"), "rho", 0, task="delayed-recall",
-                             contrast="trend along λ", figure="generalization"))
+                             contrast="trend along λ", figure="generalization",
+                             levels=_levels(part, part["decay"], "accuracy"), chance=_mean(trained_at["chance"])))
     df = with_labels(reset)
     df = df[(df["rate_reg"] == 0) & (df["train_stream"] == 0) & (~df["recurrent"])]
     for (task, lam), part in df.groupby(["task", "decay"], sort=True):
@@ -285,100 +474,377 @@ def generalization_effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrenc
         if hard.any() and none.any():
             name = "IF" if lam >= 1 else "LIF"
             rows.append(_row("G", "reset", f"gap, {name}-noreset − {name}", lambda: _pairs(part, hard, none, "gap"), "accuracy",
-                             0, task=task, decay=lam, contrast="no reset vs hard", figure="generalization"))
+                             0, task=task, decay=lam, contrast="no reset vs hard", figure="generalization",
+                             levels=_arm_levels(part, (hard, none), "test_accuracy"), chance=_mean(part["chance"])))
     df = with_labels(recurrence)
     if "task_params.gap" in df:
         df = df[df["task_params.gap"].isna() | (df["task_params.gap"] == df["task_params.gap"].dropna().median())]
-    for (task, lam, leak), part in df.groupby(["task", "decay", "leak"], sort=False):
+    for (task, lam, leak), part in df.groupby(["task", "decay", "leak"], sort=True):
         rec, ff = part["arch"] == "R", part["arch"] == "FF"
         if rec.any() and ff.any():
             name = "LIF" if leak else "IF"
             rows.append(_row("G", "recurrence", f"gap, R{name} − {name}", lambda: _pairs(part, ff, rec, "gap"), "accuracy", 0,
-                             task=task, decay=lam, contrast="recurrent vs FF", figure="generalization"))
+                             task=task, decay=lam, contrast="recurrent vs FF", figure="generalization",
+                             levels=_arm_levels(part, (ff, rec), "test_accuracy"), chance=_mean(part["chance"])))
     return rows
+
+
+# --- primary rows and families ---------------------------------------------------------------------------
+
+def _matches(rows: pd.DataFrame, declared: Primary) -> pd.Series:
+    match = (rows["claim"] == declared.claim) & (rows["arm"] == declared.arm) & (rows["task"] == declared.task)
+    decay = pd.to_numeric(rows["decay"], errors="coerce")
+    match &= decay.isna() if declared.decay is None else np.isclose(decay.fillna(-1.0), declared.decay)
+    if declared.contrast is not None:
+        match &= rows["contrast"] == declared.contrast
+    return match
+
+
+def choose_primary(rows: pd.DataFrame, declared: Primary) -> int | None:
+    """The index of the row that is ``declared``'s primary contrast, or ``None`` when no row matches
+    (module docstring: the validation-headroom rule, ties to the smaller operating point, the middle
+    one without validation accuracy). ``ValueError`` when ``choose="only"`` matches several rows."""
+    candidates = rows[_matches(rows, declared)]
+    if candidates.empty:
+        return None
+    if declared.choose == "only":
+        if len(candidates) > 1:
+            raise ValueError(f"the primary contrast of {declared.claim} {declared.arm} ({declared.describe()}) "
+                             f"matches {len(candidates)} rows: {list(candidates['effect'])}; declare its decay, "
+                             f"contrast, or choose='validation' in snnlib.analysis.claims.PRIMARY")
+        return int(candidates.index[0])
+    candidates = candidates.sort_values("point_value", kind="stable")
+    room = pd.to_numeric(candidates["val_headroom"], errors="coerce")
+    if room.isna().all():
+        return int(candidates.index[(len(candidates) - 1) // 2])
+    return int(room.idxmax())  # the first (smallest operating point) of equal maxima
+
+
+def mark_primary(rows: pd.DataFrame, profile: str) -> pd.DataFrame:
+    """``rows`` with ``primary`` (bool), ``family`` (``confirmatory`` for the primary rows of
+    ``profile``'s declarations, :data:`PRIMARY`, else ``exploratory``) and ``primary_reason``."""
+    if profile not in PRIMARY:
+        raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {profile!r}")
+    rows = rows.reset_index(drop=True).assign(primary=False, primary_reason="")
+    for declared in PRIMARY[profile]:
+        chosen = choose_primary(rows, declared)
+        if chosen is not None:
+            rows.loc[chosen, "primary"] = True
+            rows.loc[chosen, "primary_reason"] = declared.reason
+    rows["family"] = np.where(rows["primary"], "confirmatory", "exploratory")
+    return rows
+
+
+def records_profile(*frames: pd.DataFrame) -> str | None:
+    """The one profile the records of ``frames`` were made under (their ``profile`` column), or ``None``."""
+    found = {p for f in frames if "profile" in f for p in f["profile"].dropna().unique()}
+    if len(found) > 1:
+        raise ValueError(f"the records mix profiles {sorted(found)}; judge one profile at a time")
+    return found.pop() if found else None
+
+
+def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame,
+            profile: str | None = None) -> pd.DataFrame:
+    """Every effect of the study as rows with their per-seed values (not yet judged), the primary ones
+    marked (:func:`mark_primary`) by the declarations of ``profile`` (default: the records' own)."""
+    profile = profile or records_profile(leakage, reset, recurrence)
+    if profile is None:
+        raise ValueError(f"profile must be given (one of {PROFILE_NAMES}) when the records have no profile column")
+    rows = c1_effects(leakage) + c2_effects(reset) + c3_effects(reset) + c4_effects(recurrence) + \
+        generalization_effects(leakage, reset, recurrence)
+    return mark_primary(pd.DataFrame(rows), profile)
 
 
 # --- judging ---------------------------------------------------------------------------------------------
 
-def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame) -> pd.DataFrame:
-    """Every effect of the study as rows with their per-seed values (not yet judged)."""
-    rows = c1_effects(leakage) + c2_effects(reset) + c3_effects(reset) + c4_effects(recurrence) + \
-        generalization_effects(leakage, reset, recurrence)
-    return pd.DataFrame(rows)
+def _add_note(judged: pd.DataFrame, mask, notes) -> None:
+    """Append ``notes`` (one string for every row, or one per row of ``mask``) to the rows' ``note``."""
+    mask = np.asarray(mask, dtype=bool)
+    notes = [notes] * int(mask.sum()) if isinstance(notes, str) else list(notes)
+    judged.loc[mask, "note"] = [n if not old else f"{old}; {n}" for old, n in zip(judged.loc[mask, "note"], notes)]
 
 
-def judge(rows: pd.DataFrame) -> pd.DataFrame:
-    """:func:`snnlib.analysis.stats.adjust` over the whole family, then the matched-accuracy rule of C3.
+def judge(rows: pd.DataFrame, alpha: float = 0.05, confirmatory: str = ADJUSTMENT["confirmatory"],
+          exploratory: str = ADJUSTMENT["exploratory"]) -> pd.DataFrame:
+    """Judge every row within its family (module docstring), then label saturated rows and apply the
+    matched-accuracy rule of C3.
 
-    Rows with per-seed values on fewer than half the study's seeds (:data:`MIN_SEED_FRACTION`, and at
-    least 2; e.g. when most runs sit at chance) are not part of the family: they are listed with NaN
-    statistics, verdict *inconclusive* and a note saying why."""
+    ``rows`` are :func:`effects` rows (with ``primary`` and ``family``). The confirmatory family is
+    corrected by ``confirmatory`` (``"holm"``), the exploratory one by ``exploratory`` (``"bh"``;
+    :func:`snnlib.analysis.stats.adjust`). Rows with per-seed values on fewer than half the study's
+    seeds (:data:`MIN_SEED_FRACTION`, and at least 2; e.g. when most runs sit at chance) join no
+    family: they are listed with NaN statistics, verdict *inconclusive* and a note saying why."""
+    if "family" not in rows or "primary" not in rows:
+        raise ValueError("rows need the columns 'primary' and 'family': build them with claims.effects "
+                         "(or claims.mark_primary)")
+    bad = sorted(set(rows["family"]) - set(FAMILIES))
+    if bad:
+        raise ValueError(f"family must be one of {FAMILIES}, got {bad}")
     rows = rows.reset_index(drop=True)
-    most = max((len(v) for v in rows["values"] if v is not None), default=0)
-    minimum = max(2, math.ceil(MIN_SEED_FRACTION * most))
-    missing = rows["values"].map(lambda v: v is None or len(v) < minimum)
-    judged = stats.adjust(rows[~missing]) if (~missing).any() else rows.iloc[:0].copy()
+    for column, default in (("level_low", math.nan), ("level_high", math.nan), ("chance", math.nan),
+                            ("ceiling", 1.0), ("transform", "identity")):
+        if column not in rows:
+            rows[column] = default  # a table built by hand: nothing to say about saturation
+    n_values = rows["values"].map(lambda v: 0 if v is None else len(v))
+    minimum = max(2, math.ceil(MIN_SEED_FRACTION * (int(n_values.max()) if len(n_values) else 0)))
+    missing = n_values < minimum
+    parts = []
+    for family, adjustment in (("confirmatory", confirmatory), ("exploratory", exploratory)):
+        member = (rows["family"] == family) & ~missing
+        if member.any():
+            parts.append(stats.adjust(rows[member], alpha=alpha, adjustment=adjustment).assign(adjustment=adjustment))
     if missing.any():
-        empty = rows[missing].assign(estimate=math.nan, n_seeds=0, p=math.nan, p_adjusted=math.nan, level=math.nan,
-                                     ci_low=math.nan, ci_high=math.nan, ci95_low=math.nan, ci95_high=math.nan,
-                                     verdict="inconclusive")
-        judged = pd.concat([judged, empty]).sort_index()
+        parts.append(rows[missing].assign(estimate=math.nan, n_seeds=n_values[missing], p=math.nan,
+                                          p_adjusted=math.nan, level=math.nan, ci_low=math.nan, ci_high=math.nan,
+                                          ci95_low=math.nan, ci95_high=math.nan, mean_value=math.nan,
+                                          verdict="inconclusive", adjustment=""))
+    judged = pd.concat(parts).sort_index()
     judged["note"] = ""
+    if "n_excluded" in judged:
+        excluded = judged["n_excluded"].fillna(0) > 0
+        _add_note(judged, excluded, [f"{int(n)} run(s) at chance have no robustness value"
+                                     for n in judged.loc[excluded, "n_excluded"]])
+    full = pd.Series([stats.saturated(lo, hi, c, ce) for lo, hi, c, ce in
+                      zip(judged["level_low"], judged["level_high"], judged["chance"], judged["ceiling"])],
+                     index=judged.index) & ~missing
+    judged.loc[full, "verdict"] = stats.SATURATED
+    _add_note(judged, full, [f"saturated: no group more than 2 points "
+                             f"{'above chance' if hi <= c + stats.SATURATION_MARGIN else 'below the ceiling'} "
+                             f"(group means {lo:.3f} - {hi:.3f})"
+                             for lo, hi, c in zip(judged.loc[full, "level_low"], judged.loc[full, "level_high"],
+                                                  judged.loc[full, "chance"])])
     if "accuracy_diff" in judged:
         unmatched = (judged["claim"] == "C3") & (judged["accuracy_diff"] < -MATCHED_ACCURACY)
         judged.loc[unmatched & (judged["verdict"] == "supported"), "verdict"] = "inconclusive"
-        judged.loc[unmatched, "note"] = "reset variant less accurate by more than 2 points: not at matched accuracy"
-    if "n_excluded" in judged:
-        excluded = judged["n_excluded"].fillna(0) > 0
-        judged.loc[excluded, "note"] = [f"{int(n)} run(s) at chance have no robustness value"
-                                        for n in judged.loc[excluded, "n_excluded"]]
-    judged.loc[missing.to_numpy(), "note"] = f"not estimable: fewer than {minimum} seeds with a value (runs at chance)"
+        _add_note(judged, unmatched, "reset variant less accurate by more than 2 points: not at matched accuracy")
+    _add_note(judged, missing.to_numpy(), f"not estimable: fewer than {minimum} seeds with a value (runs at chance)")
     return judged
 
 
-def evaluate(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame):
-    """``(effects, verdicts)``: every effect judged, and one verdict per claim (:func:`verdicts`)."""
-    judged = judge(effects(leakage, reset, recurrence))
+def _primary_row(part: pd.DataFrame, arm: str):
+    rows = part[(part["arm"] == arm) & part["primary"]]
+    return rows.iloc[0] if len(rows) else None
+
+
+def _where(row) -> str:
+    parts = [str(row.get("task", ""))]
+    if pd.notna(row.get("point_value", math.nan)) and row.get("point", ""):
+        parts.append(f"{row['point']} {row['point_value']:g}")
+    if pd.notna(row.get("decay", math.nan)):
+        parts.append(f"λ {row['decay']:g}")
+    return ", ".join(p for p in parts if p)
+
+
+def _counts(verdicts) -> str:
+    counts = pd.Series(list(verdicts), dtype=object).value_counts()
+    return ", ".join(f"{n} {v}" for v, n in counts.items()) or "none"
+
+
+def verdicts(judged: pd.DataFrame, stability_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One verdict per claim, from its primary rows alone: an arm takes its primary row's verdict
+    (*inconclusive* without one), C2 and C3 their arm's, the trade-offs C1 and C4 both arms'
+    (:func:`snnlib.analysis.stats.combine_tradeoff`). Secondary rows are counted (``secondary``), never
+    voting; generalization (``G``) has no primary contrast and is reported as counts of its
+    exploratory rows.
+
+    Columns: claim, statement, verdict, arms (``arm: verdict``), primary (where each primary row is),
+    secondary (counts of the other rows' verdicts), n_effects, n_primary, n_seeds (the smallest over the
+    claim's estimable primary rows; 0 when none is estimable), and, with a ``stability_table``
+    (:func:`stability`), share_kept, fragile and label (the verdict, with "(fragile)" where it applies)."""
+    out = []
+    for claim, part in judged.groupby("claim", sort=True):
+        primary = part[part["primary"]]
+        estimable_primary = primary[primary["p"].notna()]
+        if claim in ARMS:
+            arms = {}
+            for arm in ARMS[claim]:
+                row = _primary_row(part, arm)
+                arms[arm] = "inconclusive" if row is None else str(row["verdict"])
+            verdict = stats.combine_tradeoff(list(arms.values())) if claim in TRADEOFFS else arms[ARMS[claim][0]]
+            arms_text = "; ".join(f"{a}: {v}" for a, v in arms.items())
+            where = "; ".join(f"{arm}: {_where(row)}" if (row := _primary_row(part, arm)) is not None
+                              else f"{arm}: no row in the records" for arm in ARMS[claim])
+        else:
+            verdict = "exploratory"
+            arms_text = "; ".join(f"{a}: {_counts(r['verdict'])}" for a, r in part.groupby("arm", sort=False))
+            where = "none (exploratory)"
+        secondary = part[~part["primary"]]
+        out.append(dict(claim=claim, statement=CLAIMS[claim], verdict=verdict, arms=arms_text, primary=where,
+                        secondary=_counts(secondary["verdict"]), n_effects=len(part), n_primary=len(primary),
+                        n_seeds=int(estimable_primary["n_seeds"].min()) if len(estimable_primary) else 0))
+    table = pd.DataFrame(out)
+    if stability_table is not None and not table.empty:
+        kept = stability_table.groupby("claim")["share_kept"].first()
+        table["share_kept"] = table["claim"].map(kept)
+        table["fragile"] = table["share_kept"].map(lambda s: bool(pd.notna(s) and s < 1))
+        table["label"] = [f"{v} (fragile: kept under {s:.0%} of the perturbations)" if f else
+                          f"{v} (stable under every perturbation)" if pd.notna(s) else v
+                          for v, s, f in zip(table["verdict"], table["share_kept"], table["fragile"])]
+    else:
+        table["label"] = table["verdict"] if not table.empty else []
+    return table
+
+
+def claim_verdicts(judged: pd.DataFrame) -> dict[str, str]:
+    """claim -> its verdict (:func:`verdicts`), for the claims C1 - C4."""
+    table = verdicts(judged)
+    return {c: v for c, v in zip(table["claim"], table["verdict"]) if c in ARMS}
+
+
+# --- stability --------------------------------------------------------------------------------------------
+
+NOT_AVAILABLE = "not available"
+
+
+def _seeds(rows: pd.DataFrame) -> list:
+    seeds = set()
+    for v in rows["values"]:
+        if isinstance(v, pd.Series):
+            seeds |= set(v.index)
+    return sorted(seeds)
+
+
+def _without_seed(values, seed):
+    if isinstance(values, pd.Series):
+        left = values.drop(seed, errors="ignore")
+        return left if len(left) else None
+    return values
+
+
+def stability(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame] | None = None,
+              raw_leak: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """For each claim C1 - C4, its verdict under each perturbation of the analysis (module docstring).
+
+    ``rows`` are the unjudged :func:`effects` rows; ``redraws`` optional effect tables computed from
+    each attack redraw's robustness, ``raw_leak`` an optional effect table from the unnormalised leak
+    reading (each built with :func:`effects`); without them those perturbations are listed as
+    ``not available`` and not counted. Columns: claim, main_verdict, perturbation, verdict,
+    same_as_main (``None`` where not available) and share_kept (the share of available perturbations
+    that keep the main verdict, the same on every row of a claim)."""
+    main = claim_verdicts(judge(rows, alpha=alpha))
+    variants: list[tuple[str, pd.DataFrame | None, dict]] = []
+    for seed in _seeds(rows):
+        variants.append((f"leave out seed {seed}", rows.assign(values=[_without_seed(v, seed) for v in rows["values"]]),
+                         {}))
+    variants += [("SESOI × 1/2", rows.assign(sesoi=rows["sesoi"] * 0.5), {}),
+                 ("SESOI × 2", rows.assign(sesoi=rows["sesoi"] * 2.0), {}),
+                 ("Benjamini-Hochberg for the confirmatory family", rows,
+                  dict(confirmatory="bh", exploratory="holm"))]
+    if redraws:
+        variants += [(f"attack redraw {k + 1}", table, {}) for k, table in enumerate(redraws)]
+    else:
+        variants.append(("attack redraws", None, {}))
+    variants.append(("unnormalised leak (raw input)", raw_leak, {}))
+    out = []
+    for name, table, options in variants:
+        found = claim_verdicts(judge(table, alpha=alpha, **options)) if table is not None else {}
+        for claim, verdict in main.items():
+            changed = found.get(claim, NOT_AVAILABLE) if table is not None else NOT_AVAILABLE
+            out.append(dict(claim=claim, main_verdict=verdict, perturbation=name, verdict=changed,
+                            same_as_main=None if changed == NOT_AVAILABLE else changed == verdict))
+    table = pd.DataFrame(out, columns=["claim", "main_verdict", "perturbation", "verdict", "same_as_main"])
+    kept = table.dropna(subset=["same_as_main"]).groupby("claim")["same_as_main"].mean()
+    table["share_kept"] = table["claim"].map(kept)
+    return table.sort_values("claim", kind="stable").reset_index(drop=True)
+
+
+# --- the study as a whole ---------------------------------------------------------------------------------
+
+class Assessment(NamedTuple):
+    """Everything the chapters and the summary show about the claims, computed once the same way."""
+
+    rows: pd.DataFrame  #: the unjudged effect rows (:func:`effects`)
+    judged: pd.DataFrame  #: every row judged within its family (:func:`judge`)
+    verdicts: pd.DataFrame  #: one row per claim, with its stability (:func:`verdicts`)
+    stability: pd.DataFrame  #: the perturbations (:func:`stability`)
+
+
+EXPERIMENTS = ("02_leakage", "03_reset", "04_recurrence")
+
+
+def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
+           redraws: Sequence[pd.DataFrame] | None = None, raw_leak: pd.DataFrame | None = None) -> Assessment:
+    """The claims judged over the whole study: ``frames`` holds the records of 02_leakage, 03_reset and
+    04_recurrence (:func:`study_frames`). Every chapter and the summary call this, so a claim has one
+    verdict everywhere."""
+    missing = [name for name in EXPERIMENTS if name not in frames]
+    if missing:
+        raise ValueError(f"frames lacks the records of {missing}; it needs {list(EXPERIMENTS)}")
+    rows = effects(*(frames[name] for name in EXPERIMENTS), profile=profile)
+    judged = judge(rows)
+    table = stability(rows, redraws=redraws, raw_leak=raw_leak)
+    return Assessment(rows, judged, verdicts(judged, table), table)
+
+
+def evaluate(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame, profile: str | None = None):
+    """``(judged, verdicts)`` without the stability analysis (:func:`assess` has it)."""
+    judged = judge(effects(leakage, reset, recurrence, profile=profile))
     return judged, verdicts(judged)
 
 
-def verdicts(judged: pd.DataFrame) -> pd.DataFrame:
-    """One verdict per claim: each arm by strict majority of its rows, a trade-off by both arms."""
-    out = []
-    for claim, part in judged.groupby("claim", sort=True):
-        arms = {arm: stats.combine_tasks(rows["verdict"]) for arm, rows in part.groupby("arm", sort=False)}
-        if claim in ("C1", "C4"):
-            benefit = [v for a, v in arms.items() if a != "robustness"]
-            benefit = stats.combine_tasks(benefit) if benefit else "inconclusive"
-            verdict = stats.combine_tradeoff([benefit, arms.get("robustness", "inconclusive")])
-        elif claim == "G":
-            verdict = "; ".join(f"{a}: {v}" for a, v in arms.items())
-        else:
-            verdict = stats.combine_tasks(list(arms.values()))
-        out.append(dict(claim=claim, statement=CLAIMS[claim], verdict=verdict,
-                        arms="; ".join(f"{a}: {v}" for a, v in arms.items()), n_effects=len(part),
-                        n_seeds=int(part["n_seeds"].min())))
-    return pd.DataFrame(out)
+def study_frames(profile: str, own: dict[str, pd.DataFrame] | None = None, workers=None, scheduler=None,
+                 reuse_stale=None) -> dict[str, pd.DataFrame]:
+    """The records of 02 - 04 under ``profile``'s parameters (:func:`snnlib.study.sweep.run_grid`: runs
+    not yet recorded are trained), with ``own`` (experiment -> records) used as given: a chapter passes
+    its own records."""
+    from snnlib.study import config, runs, sweep
+
+    frames = dict(own or {})
+    for name in EXPERIMENTS:
+        if name not in frames:
+            cfg = config.resolve(name, profile, workers=workers, scheduler=scheduler, reuse_stale=reuse_stale)
+            frames[name] = sweep.run_grid(runs.runs_of(cfg), workers=cfg.workers, scheduler=cfg.scheduler,
+                                          reuse_stale=cfg.reuse_stale, desc=name)
+    return frames
 
 
-def claims_table(judged: pd.DataFrame) -> pd.DataFrame:
-    """The effects table of ``snnlib claims``: claim, effect, task, λ, estimate, interval, p, Holm-adjusted
-    p, SESOI, seeds, verdict."""
-    return judged[["claim", "arm", "effect", "task", "decay", "estimate", "ci_low", "ci_high", "p", "p_adjusted",
-                   "sesoi", "n_seeds", "verdict", "note"]].rename(columns={"decay": "lambda"})
+def recorded_frames(profile: str = "quick", directory=None) -> dict[str, pd.DataFrame] | None:
+    """The recorded runs of 02 - 04 under ``profile`` (nothing trained), or ``None`` when one of them
+    has no record."""
+    from snnlib.study import records
+
+    frames = {}
+    for name in EXPERIMENTS:
+        found = [r for r in records.load_all(directory, name) if r["params"]["profile"] == profile]
+        if not found:
+            return None
+        frames[name] = records.to_frame(found)
+    return frames
 
 
 def study_effects(profile: str = "quick", directory=None) -> pd.DataFrame:
     """Every effect judged, from the records of ``profile`` (empty when 02 - 04 have no records)."""
-    from snnlib.study import records
+    frames = recorded_frames(profile, directory)
+    return pd.DataFrame() if frames is None else judge(effects(*(frames[n] for n in EXPERIMENTS), profile=profile))
 
-    frames = {}
-    for name in ("02_leakage", "03_reset", "04_recurrence"):
-        found = [r for r in records.load_all(directory, name) if r["params"]["profile"] == profile]
-        if not found:
-            return pd.DataFrame()
-        frames[name] = records.to_frame(found)
-    return judge(effects(frames["02_leakage"], frames["03_reset"], frames["04_recurrence"]))
+
+def family_arithmetic(judged: pd.DataFrame, alpha: float = 0.05) -> dict:
+    """Whether the confirmatory family can decide anything with its seeds (module docstring): ``n`` (the
+    fewest seeds of an estimable primary row), ``m`` (estimable primary rows), ``floor`` (``2/2^n``),
+    ``holm_floor`` (``m · 2/2^n``), ``decidable`` (``holm_floor < alpha``), ``seeds_needed`` and a
+    sentence ``text``."""
+    primary = judged[judged["primary"] & judged["p"].notna()]
+    if primary.empty:
+        return dict(n=0, m=0, floor=math.nan, holm_floor=math.nan, decidable=False, seeds_needed=0,
+                    text="No primary contrast could be estimated: no claim can be decided.")
+    n, m = int(primary["n_seeds"].min()), len(primary)
+    floor, holm = stats.sign_flip_floor(n), stats.holm_floor(n, m)
+    need = stats.seeds_needed(m, alpha)
+    text = (f"With n = {n} seeds the smallest exact sign-flip p-value is 2/2^{n} = {floor:.2g}; over the m = {m} "
+            f"primary contrasts of the confirmatory family, Holm's smallest adjusted p is {m} × 2/2^{n} = "
+            f"{holm:.2g}, " + (f"below α = {alpha:g}: a claim can be decided (a family of {m} needs at least "
+                               f"{need} seeds)." if holm < alpha else
+                               f"not below α = {alpha:g}: no claim can be decided with these seeds (a family "
+                               f"of {m} needs at least {need})."))
+    return dict(n=n, m=m, floor=floor, holm_floor=holm, decidable=holm < alpha, seeds_needed=need, text=text)
+
+
+def claims_table(judged: pd.DataFrame) -> pd.DataFrame:
+    """The effects table of ``snnlib claims``: claim, arm, primary, family, effect, task, λ, operating
+    point, estimate, interval (at the family's adjusted level), p, adjusted p, SESOI, seeds, verdict, note."""
+    return judged[["claim", "arm", "primary", "family", "effect", "task", "decay", "point", "point_value", "estimate",
+                   "ci_low", "ci_high", "p", "p_adjusted", "sesoi", "n_seeds", "verdict", "note"]
+                  ].rename(columns={"decay": "lambda"})
 
 
 def masking_flags(records: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,8 @@ _OTHER_COLORS = ("#000000", "#F0E442", "#8C564B", "#BCBD22", "#17BECF")  # names
 
 VERDICT_STYLE: dict[str, tuple[str, str]] = {  # verdict -> (colour, marker): two cues, not colour alone
     "supported": ("#009E73", "o"), "not supported": ("#D55E00", "X"), "negligible": ("#7F7F7F", "s"),
-    "inconclusive": ("#E69F00", "D"), "higher": ("#0072B2", "^"), "lower": ("#CC79A7", "v")}
+    "inconclusive": ("#E69F00", "D"), "higher": ("#0072B2", "^"), "lower": ("#CC79A7", "v"),
+    "saturated": ("#56B4E9", "P")}
 
 
 def is_recurrent(name) -> bool:
@@ -258,9 +259,12 @@ FOREST_COLUMNS = ("claim", "effect", "estimate", "ci_low", "ci_high", "sesoi", "
 
 def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool | None = None, title: str | None = None,
                 ax=None):
-    r"""One row per effect, grouped by claim: the estimate (a dot) with its 95% interval, over a shaded band
+    r"""One row per effect, grouped by claim: the estimate (a dot) with its interval (``ci_low``,
+    ``ci_high``: in the judged tables, the interval at the family's adjusted level), over a shaded band
     :math:`[-\mathrm{SESOI}, +\mathrm{SESOI}]` (the smallest effect size of interest), coloured and marked by
-    verdict (:data:`VERDICT_STYLE`).
+    verdict (:data:`VERDICT_STYLE`). With a ``primary`` column, each claim's primary contrasts come first,
+    labelled "(primary)" and drawn with filled markers; the other rows (secondary and exploratory, which
+    do not vote) have hollow markers.
 
     Scale. Effects sharing one unit are drawn as measured (x axis "effect (unit)"); otherwise each row is
     divided by its own SESOI, :math:`(\hat e, l, h) / \mathrm{SESOI}`, so the band is :math:`[-1, 1]` on every
@@ -270,7 +274,7 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
 
     Args:
         effects: columns ``claim, effect, estimate, ci_low, ci_high, sesoi, verdict``, optionally ``unit``
-            (per row) and ``n_seeds`` (the title says how many seeds).
+            (per row), ``n_seeds`` (the title says how many seeds) and ``primary`` (bool).
         unit: the unit shared by every effect (overrides the ``unit`` column).
         normalise: ``True`` divides by SESOI, ``False`` draws as measured; default: divide unless one unit
             is shared (given, or a ``unit`` column with one value).
@@ -282,6 +286,11 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
     if effects.empty:
         raise ValueError("effects has no rows: nothing to plot")
     frame = effects.reset_index(drop=True)
+    primary = frame["primary"].astype(bool) if "primary" in frame.columns else pd.Series(True, index=frame.index)
+    if "primary" in frame.columns:  # within each claim, its primary contrasts first
+        order = frame.assign(_claim=pd.Categorical(frame["claim"], categories=list(dict.fromkeys(frame["claim"]))),
+                             _secondary=~primary).sort_values(["_claim", "_secondary"], kind="stable").index
+        frame, primary = frame.loc[order].reset_index(drop=True), primary.loc[order].reset_index(drop=True)
     if unit is None and "unit" in frame.columns and frame["unit"].nunique(dropna=False) == 1:
         unit = frame["unit"].iloc[0]
     if normalise is None:
@@ -310,7 +319,10 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
             where = [str(group.at[i, "task"])] if "task" in group and str(group.at[i, "task"]) else []
             if "decay" in group and pd.notna(group.at[i, "decay"]):
                 where.append(f"λ {group.at[i, 'decay']:g}")
-            labels.append(f"  {group.at[i, 'effect']}" + (f"  ({', '.join(where)})" if where else ""))
+            if "point" in group and group.at[i, "point"] and pd.notna(group.at[i, "point_value"]):
+                where.append(f"{group.at[i, 'point']} {group.at[i, 'point_value']:g}")
+            labels.append(f"  {group.at[i, 'effect']}" + (f"  ({', '.join(where)})" if where else "")
+                          + ("  (primary)" if "primary" in frame.columns and primary[i] else ""))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.8 + 0.26 * len(labels)))
     y = {i: -r for i, r in rows.items()}
@@ -330,6 +342,7 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
         color, marker = VERDICT_STYLE.get(verdict, ("#000000", "P"))
         ax.plot([low[i], high[i]], [y[i], y[i]], color=color, lw=1.8, zorder=2)
         ax.plot(estimate[i], y[i], marker=marker, color=color, ms=7, ls="none", zorder=3,
+                markerfacecolor=color if primary[i] else "white", markeredgewidth=1.5,
                 label=verdict if verdict not in seen else "_nolegend_")
         seen.add(verdict)
     ax.set_yticks([-r for r in range(len(labels))], labels)
@@ -347,6 +360,47 @@ def forest_plot(effects: pd.DataFrame, unit: str | None = None, normalise: bool 
                  f"effects of the claims (n = {seeds[0]}–{seeds[-1]} seeds)") if seeds else None
     if title:
         ax.set_title(title)
+    ax.legend(title="verdict", frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
+    return ax
+
+
+def stability_plot(stability: pd.DataFrame, ax=None):
+    """The stability table (:func:`snnlib.analysis.claims.stability`) as a grid: one column per claim, one
+    row per perturbation, each cell coloured by the verdict it gives (:data:`VERDICT_STYLE`; white where
+    not available) and marked ``≠`` where it differs from the claim's main verdict; the column titles give
+    the main verdict and the share of perturbations that keep it."""
+    needed = ("claim", "main_verdict", "perturbation", "verdict", "same_as_main", "share_kept")
+    missing = [c for c in needed if c not in stability.columns]
+    if missing:
+        raise ValueError(f"stability needs the columns {', '.join(needed)}; missing: {', '.join(missing)}")
+    if stability.empty:
+        raise ValueError("stability has no rows: nothing to plot")
+    claims = list(dict.fromkeys(stability["claim"]))
+    perturbations = list(dict.fromkeys(stability["perturbation"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.7 * len(claims) + 3.2, 0.8 + 0.3 * len(perturbations)))
+    seen = set()
+    for _, row in stability.iterrows():
+        x, y = claims.index(row["claim"]), -perturbations.index(row["perturbation"])
+        verdict = str(row["verdict"])
+        color = VERDICT_STYLE.get(verdict, ("#FFFFFF", ""))[0]
+        ax.add_patch(plt.Rectangle((x - 0.45, y - 0.42), 0.9, 0.84, facecolor=color, edgecolor="0.6", lw=0.6,
+                                   alpha=0.85, label=verdict if verdict not in seen and verdict in VERDICT_STYLE
+                                   else "_nolegend_"))
+        seen.add(verdict)
+        changed = row["same_as_main"] is False or (pd.notna(row["same_as_main"]) and not row["same_as_main"])
+        text = "≠" if changed else ("n/a" if verdict not in VERDICT_STYLE else "")
+        if text:
+            ax.text(x, y, text, ha="center", va="center", fontsize="small", fontweight="bold" if changed else None)
+    main = stability.groupby("claim")["main_verdict"].first()
+    kept = stability.groupby("claim")["share_kept"].first()
+    ax.set_xticks(range(len(claims)), [f"{c}\n{main[c]}\n{'fragile: ' if kept[c] < 1 else ''}kept {kept[c]:.0%}"
+                                       if pd.notna(kept[c]) else f"{c}\n{main[c]}" for c in claims], fontsize="small")
+    ax.xaxis.tick_top()
+    ax.set_yticks([-i for i in range(len(perturbations))], perturbations, fontsize="small")
+    ax.set_xlim(-0.5, len(claims) - 0.5)
+    ax.set_ylim(-len(perturbations) + 0.5, 0.5)
+    ax.grid(False)
     ax.legend(title="verdict", frameon=False, fontsize="small", bbox_to_anchor=(1.01, 1), loc="upper left")
     return ax
 

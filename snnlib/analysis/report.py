@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from snnlib.analysis.claims import ARMS
+
 pd.set_option("display.max_colwidth", 200)  # effect descriptions and claims are long
 
 
@@ -54,37 +56,67 @@ def _lambda(value) -> str:
     return "" if pd.isna(value) else f"{value:g}"
 
 
+def _where(row) -> str:
+    """``"temporal-xor, gap 5, λ 0.5"``: the task, the operating point and λ of a judged row."""
+    parts = [str(row["task"])]
+    if row.get("point") and pd.notna(row.get("point_value")):
+        parts.append(f"{row['point']} {row['point_value']:g}")
+    if pd.notna(row["decay"]):
+        parts.append(f"λ {row['decay']:g}")
+    return ", ".join(parts)
+
+
+def _role(row) -> str:
+    return "primary" if row.get("primary", False) else "secondary" if row["claim"] != "G" else "exploratory"
+
+
 def effects_table(judged: pd.DataFrame) -> pd.DataFrame:
-    """Judged effects as a compact display table indexed by effect: where (task, λ), estimate with its
-    interval at the Holm-adjusted level, the Holm-adjusted p, the SESOI, seeds, verdict and note."""
+    """Judged effects as a compact display table indexed by effect: its role (the claim arm's primary
+    contrast, a secondary row, or exploratory), where (task, operating point, λ), estimate with its
+    interval at the family's adjusted level, the adjusted p (Holm in the confirmatory family,
+    Benjamini-Hochberg in the exploratory one), the SESOI, seeds, verdict and note."""
     frame = pd.DataFrame(judged)
-    where = [t if pd.isna(d) else f"{t}, λ {d:g}" for t, d in zip(frame["task"], frame["decay"])]
     table = pd.DataFrame({
-        "effect": frame["effect"], "where": where,
+        "effect": frame["effect"], "role": [_role(r) for _, r in frame.iterrows()],
+        "where": [_where(r) for _, r in frame.iterrows()],
         "estimate [adjusted CI]": [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(e) else "not estimated"
                                    for e, lo, hi in zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
-        "Holm p": [f"{v:.4f}" if pd.notna(v) else "—" for v in frame["p_adjusted"]],
+        "adjusted p": [f"{v:.4f} ({'Holm' if a == 'holm' else 'BH'})" if pd.notna(v) else "—"
+                       for v, a in zip(frame["p_adjusted"], frame.get("adjustment", pd.Series("holm", frame.index)))],
         "SESOI": frame["sesoi"].map(lambda v: f"{v:g}"), "seeds": frame["n_seeds"], "verdict": frame["verdict"],
         "note": frame.get("note", pd.Series("", index=frame.index)).fillna("")})
-    return table.set_index("effect")
+    return table.sort_values("role", key=lambda r: r != "primary", kind="stable").set_index("effect")
+
+
+def _counts(rows: pd.DataFrame) -> str:
+    """``"saturated in 6 of 11, inconclusive in 5"``."""
+    counts = rows["verdict"].value_counts()
+    order = [v for v in ("supported", "not supported", "higher", "lower", "negligible", "saturated", "inconclusive")
+             if v in counts]
+    return ", ".join(f"{v} in {counts[v]}" + (f" of {len(rows)}" if not i else "") for i, v in enumerate(order))
 
 
 def arm_summary(judged: pd.DataFrame, arm: str | None = None) -> str:
-    """One sentence on a claim arm's rows: how many comparisons got each verdict, and the largest one,
-    e.g. ``"supported in 9 of 24 comparisons (largest 0.50 on temporal-xor (gap 5), λ 0.5), negligible in 13"``."""
+    """One sentence on a claim arm: its primary contrast (where, estimate, interval, verdict), then how
+    many of its other rows got each verdict, e.g. ``"primary (temporal-xor, gap 5, λ 0.5): 0.12 [0.05,
+    0.19], supported; secondary rows (not voting): saturated in 6 of 11, inconclusive in 5"``."""
     rows = judged if arm is None else judged[judged["arm"] == arm]
     if rows.empty:
         return "no comparison"
-    counts = rows["verdict"].value_counts()
-    order = [v for v in ("supported", "not supported", "higher", "lower", "negligible", "inconclusive") if v in counts]
+    primary = rows[rows["primary"]] if "primary" in rows else rows.iloc[:0]
+    others = rows.drop(primary.index)
     parts = []
-    for verdict in order:
-        text = f"{verdict} in {counts[verdict]} of {len(rows)} comparisons" if not parts else f"{verdict} in {counts[verdict]}"
-        if verdict in ("supported", "not supported", "higher", "lower"):
-            best = rows[rows["verdict"] == verdict].loc[lambda d: d["estimate"].abs().idxmax()]
-            where = best["task"] + ("" if pd.isna(best["decay"]) else f", λ {best['decay']:g}")
-            text += f" (largest {best['estimate']:.2f} on {where})"
-        parts.append(text)
+    for _, row in primary.iterrows():
+        shown = fmt_effect(row) if pd.notna(row["estimate"]) else f"not estimable, {row['verdict']}"
+        parts.append(f"primary ({_where(row)}): {shown}")
+    claim = rows["claim"].iloc[0]
+    declared = arm is not None and arm in ARMS.get(claim, ())
+    if primary.empty and declared:
+        parts.append("no primary contrast in the records: inconclusive")
+    if len(others):
+        kind = ("exploratory rows" if claim not in ARMS else "secondary rows" if declared or arm is None
+                else "a secondary arm")
+        parts.append(f"{kind} (not voting): " + _counts(others))
     return "; ".join(parts)
 
 
@@ -96,7 +128,39 @@ def claims_display(table: pd.DataFrame) -> pd.DataFrame:
     for column in ("p", "p_adjusted"):
         shown[column] = shown[column].map(lambda v: f"{v:.4f}" if pd.notna(v) else "—")
     shown["lambda"] = shown["lambda"].map(_lambda)
+    if "point_value" in shown:
+        shown["point_value"] = shown["point_value"].map(_lambda)
+    if "primary" in shown:
+        shown["primary"] = shown["primary"].map(lambda v: "primary" if v else "")
     return shown.set_index(["claim", "arm", "effect"])
+
+
+def verdicts_display(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The per-claim table of :func:`snnlib.analysis.claims.verdicts` for the book: the verdict (with
+    its stability label), the arms, where the primary contrasts are, the secondary rows' verdicts and
+    the seeds."""
+    columns = [c for c in ("claim", "statement", "label", "arms", "primary", "secondary", "n_seeds") if c in verdicts]
+    return verdicts[columns].rename(columns={"label": "verdict", "primary": "primary contrasts",
+                                             "secondary": "other rows (not voting)", "n_seeds": "seeds"}
+                                    ).set_index("claim")
+
+
+def stability_display(stability: pd.DataFrame) -> pd.DataFrame:
+    """The stability table (:func:`snnlib.analysis.claims.stability`) as one row per perturbation and
+    one column per claim; a verdict that differs from the claim's main verdict is marked ``≠``, and the
+    last row gives each claim's share of perturbations that keep its verdict."""
+    if stability.empty:
+        return pd.DataFrame({"stability": ["no claim to perturb"]})
+    cells = stability.assign(cell=[v if same is None or pd.isna(same) or same else f"≠ {v}"
+                                   for v, same in zip(stability["verdict"], stability["same_as_main"])])
+    table = cells.pivot(index="perturbation", columns="claim", values="cell")
+    table = table.reindex(list(dict.fromkeys(stability["perturbation"])))
+    main = stability.groupby("claim")["main_verdict"].first()
+    kept = stability.groupby("claim")["share_kept"].first()
+    table.loc["main verdict"] = main
+    table.loc["share kept"] = kept.map(lambda s: f"{s:.0%}" if pd.notna(s) else "—")
+    table.columns.name = None
+    return table
 
 
 def flag_table(flags: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,6 @@
-r"""Statistics over seeds: per-seed effects, Student-t intervals, exact sign-flip p-values, verdicts
-against a smallest effect size of interest, a Holm correction over the family of effects, and the
-rules that combine a claim's effects.
+r"""Statistics over seeds: per-seed effects, Student-t intervals (on the Fisher-z scale for rank
+correlations), exact sign-flip p-values, verdicts against a smallest effect size of interest, the
+multiplicity correction of each family of effects, and the rule that combines the two arms of a trade-off.
 
 **Means.** :func:`mean_ci` gives the mean :math:`m` of :math:`n` values with sample standard deviation
 :math:`s` (``ddof = 1``) and the Student-t interval
@@ -30,11 +30,33 @@ fewer than two remaining seeds is an error. Pooling all (level, seed) rows into 
 treat rows of one seed as independent and mix the between-seed spread of the level into the
 within-seed effect; the per-seed values are independent and identically distributed, one per replicate.
 
+**Correlations on the Fisher-z scale** (``transform="fisher_z"``, :func:`fisher_z`). A rank
+correlation lives in :math:`[-1, 1]`, and a Student-t interval of per-seed :math:`\rho_s` can leave it
+(a row of the quick profile once gave :math:`[0.27, 1.33]`). Such effects are summarised on the Fisher-z scale
+
+.. math::
+
+   z_s = \operatorname{artanh}\big(\operatorname{clip}(\rho_s, -c, c)\big), \quad c = 0.999999,
+   \qquad \hat\rho = \tanh(\bar z), \qquad [\tanh(\bar z - h), \tanh(\bar z + h)],
+
+with :math:`\bar z \pm h` the Student-t interval of the :math:`z_s` above. :math:`\tanh` maps the real
+line into :math:`(-1, 1)`, so the interval never leaves the range of :math:`\rho`; the estimate
+:math:`\hat\rho` (the back-transformed mean :math:`z`, the usual average of correlations) always lies
+inside it. The clip keeps a seed with :math:`\rho_s = \pm 1` finite (:math:`|z_s| \le 7.25`); where
+many seeds reach :math:`\pm 1` (a rank correlation over six λ levels often does) the clipped
+:math:`z_s` pull :math:`\hat\rho` towards :math:`\pm 1` (simulated: :math:`\hat\rho \to 0.98` where the
+mean per-seed :math:`\rho_s` is 0.89), so :func:`adjust` also reports the plain mean of the per-seed
+values (``mean_value``). The sign-flip p-value is computed on the :math:`z_s` too; since
+:math:`\operatorname{artanh}` is odd, the null hypothesis (each :math:`z_s` symmetric about 0) is the
+same as for :math:`\rho_s`. Simulated over twelve seeds, the interval covers :math:`\tanh(E z)` at
+91 - 97% from no trend to a trend where two seeds in three reach :math:`\rho_s = 1`.
+
 **One effect** (:func:`summarize`): the estimate is the mean :math:`\bar d` of the :math:`n` per-seed
-values, its interval the Student-t interval above (always, here), and its p-value the exact
-two-sided *sign-flip* permutation p-value of the mean (:func:`sign_flip_p`). Under the null
-hypothesis of no effect the labels :math:`a, b` of a seed could be swapped, so each :math:`d_s` is
-symmetric about 0 and every sign pattern :math:`\varepsilon \in \{-1, +1\}^n` is equally likely:
+values (back-transformed on the Fisher-z scale), its interval the Student-t interval above, and its
+p-value the exact two-sided *sign-flip* permutation p-value of the mean (:func:`sign_flip_p`). Under
+the null hypothesis of no effect the labels :math:`a, b` of a seed could be swapped, so each
+:math:`d_s` is symmetric about 0 and every sign pattern :math:`\varepsilon \in \{-1, +1\}^n` is equally
+likely:
 
 .. math::  p = \frac{\#\{\varepsilon : |\sum_s \varepsilon_s d_s| \ge |\sum_s d_s|\}}{2^n}.
 
@@ -42,9 +64,10 @@ For :math:`n \le 20` all :math:`2^n` patterns are enumerated (exact); above, :ma
 patterns are drawn from a generator of fixed seed and :math:`p = (1 + \#) / (1 + R)`, which is never 0
 and stays a valid p-value. Sums within :math:`10^{-9} \sum |d_s|` of the observed one count as equal
 (rounding), and a sum that is 0 to that tolerance gives :math:`p = 1`. Since the observed pattern and its
-negation always count, :math:`p \ge 2/2^n` (5 seeds: 0.0625; 10 seeds: 0.00195).
+negation always count, :math:`p \ge 2/2^n` (:func:`sign_flip_floor`; 5 seeds: 0.0625; 12 seeds:
+0.000488).
 
-The t-interval is used rather than a percentile bootstrap: over 5 - 10 seeds the percentile bootstrap
+The t-interval is used rather than a percentile bootstrap: over 5 - 12 seeds the percentile bootstrap
 is too narrow (about 0.63 of the t width at 5 seeds, coverage near 85% instead of 95%), while the
 t-interval is exact for normal per-seed values and close to nominal for moderately skewed ones.
 For effects whose per-seed values are strongly skewed or piled against a bound, ``method="bca"``
@@ -68,20 +91,35 @@ applies gives the label (:data:`VERDICTS`):
 
 "Excludes 0" is strict: a bound exactly at 0 does not exclude it; an estimate exactly at
 :math:`\delta` is large enough; a bound exactly at :math:`\pm\delta` is not inside
-:math:`(-\delta, \delta)`. "Significant" is an extra condition, the Holm-adjusted p below
-:math:`\alpha` when judged in a family (:func:`adjust`), and true when not given. Reasons:
-*supported* needs a direction beyond chance *and* a size that matters; a direction opposite to the
-prediction refutes the claim at any size, so *not supported* needs no :math:`\delta`; *negligible* is an
-equivalence test (the whole interval within :math:`\pm\delta`; at the :math:`1-\alpha` level it is
-conservative, as the two one-sided tests would use :math:`1-2\alpha`). A significant effect in the
-predicted direction but below :math:`\delta` is *negligible* if its interval lies inside
-:math:`\pm\delta`, else *inconclusive*. For two-sided questions (:math:`e = 0`) the labels are
-:data:`TWO_SIDED`: *higher* (:math:`l > 0`), *lower* (:math:`h < 0`), each with
-:math:`|\bar d| \ge \delta` and significant, then *negligible*, then *inconclusive*.
+:math:`(-\delta, \delta)`. "Significant" is an extra condition, the adjusted p below :math:`\alpha`
+when judged in a family (:func:`adjust`), and true when not given. Reasons: *supported* needs a
+direction beyond chance *and* a size that matters; a direction opposite to the prediction refutes the
+claim at any size, so *not supported* needs no :math:`\delta`; *negligible* is an equivalence test (the
+whole interval within :math:`\pm\delta`; at the :math:`1-\alpha` level it is conservative, as the two
+one-sided tests would use :math:`1-2\alpha`). A significant effect in the predicted direction but below
+:math:`\delta` is *negligible* if its interval lies inside :math:`\pm\delta`, else *inconclusive*. For
+two-sided questions (:math:`e = 0`) the labels are :data:`TWO_SIDED`: *higher* (:math:`l > 0`),
+*lower* (:math:`h < 0`), each with :math:`|\bar d| \ge \delta` and significant, then *negligible*,
+then *inconclusive*.
 
-**Multiplicity** (:func:`adjust`). All effects judged together form one family of :math:`m` effects,
-and the family-wise error rate is held at :math:`\alpha = 0.05` by Holm's step-down procedure (valid
-under any dependence between effects). With the raw p-values sorted,
+**Saturated** (:func:`saturated`, :data:`SATURATED`). A contrast between groups whose measure is
+bounded (an accuracy between chance :math:`c_0` and the ceiling :math:`c_1 = 1`; a chance-corrected
+robustness between 0 and 1) has no room to show an effect when every group sits at the same bound. With
+:math:`g_{\min}, g_{\max}` the smallest and largest group mean (the two arms of a difference; every
+level of a swept factor for a trend) and the margin :math:`\mu = 0.02` (two points),
+
+.. math::  \text{saturated} \iff g_{\min} \ge c_1 - \mu \ \text{ or } \ g_{\max} \le c_0 + \mu .
+
+Such a row is still tested (its family is fixed before the data are seen), but it is labelled
+*saturated*, not *negligible*: "no difference between two networks at 99.7%" says nothing about the
+component. One group at chance and the other at the ceiling is the largest effect there is, not a
+saturated one.
+
+**Multiplicity** (:func:`adjust`). Effects are judged in *families*, each holding its error rate by
+itself; the caller decides which rows form a family (:mod:`snnlib.analysis.claims`: the pre-registered
+primary contrasts form the confirmatory family, every other row the exploratory one).
+``adjustment="holm"`` holds the family-wise error rate at :math:`\alpha = 0.05` by Holm's step-down
+procedure (valid under any dependence between effects). With the :math:`m` raw p-values sorted,
 :math:`p_{(1)} \le \dots \le p_{(m)}`,
 
 .. math::  \tilde p_{(r)} = \max_{j \le r} \min\{1, (m - j + 1)\, p_{(j)}\},
@@ -91,18 +129,32 @@ and the effect of rank :math:`r` (tied p-values share the smallest rank, as they
 
 .. math::  L_r = \max\{1 - \alpha,\ 1 - \alpha / (m - r + 1)\},
 
-so that its interval excludes 0 exactly when its t-test passes Holm's step :math:`r`. The verdict uses
-this interval *and* requires :math:`\tilde p < \alpha` for *supported*, *not supported*, *higher* and
-*lower*: the adjusted p carries the step-down (no effect is declared once an earlier step has failed)
-and ties the verdict to the exact permutation test, the interval ties it to the t-test and gives the
-comparison with :math:`\delta`. The unadjusted 95% interval is kept for the tables.
-Since :math:`p \ge 2/2^n`, even the first step needs :math:`m \cdot 2/2^n < \alpha`, so a family can hold
-at most :math:`m < \alpha\, 2^{n-1}` effects that could ever be declared: none at 5 seeds (not even
-:math:`m = 1`), 6 at 8 seeds, 25 at 10 seeds, 102 at 12 seeds. At 10 seeds and :math:`m = 14`,
-:math:`\alpha/m = 0.0036 < 4/1024`, so a declared effect needs all ten seeds to agree in sign.
+so that its interval excludes 0 exactly when its t-test passes Holm's step :math:`r`.
+``adjustment="bh"`` holds the false discovery rate at :math:`\alpha` by Benjamini and Hochberg's
+step-up procedure (valid for independent or positively dependent tests),
 
-**Combining a claim's effects.** A *trade-off* (:func:`combine_tradeoff`) asserts two effects at once
-(a gain in one measure and a cost in another); it stands only if both stand:
+.. math::  \tilde p_{(r)} = \min_{j \ge r} \min\{1, m\, p_{(j)} / j\},
+
+and, with :math:`R` the number of discoveries (:math:`\tilde p < \alpha`), each discovery gets the
+false-coverage-rate interval of Benjamini and Yekutieli (2005) at level :math:`1 - R\alpha/m`; the
+other rows keep :math:`1 - \alpha`. In both cases the verdict uses this interval *and* requires
+:math:`\tilde p < \alpha` for *supported*, *not supported*, *higher* and *lower*: the adjusted p carries
+the step-wise procedure and ties the verdict to the exact permutation test, the interval ties it to the
+t-test and gives the comparison with :math:`\delta`. The unadjusted 95% interval is kept for the tables.
+
+**Enough seeds for the family** (:func:`sign_flip_floor`, :func:`holm_floor`, :func:`seeds_needed`).
+Since :math:`p \ge 2/2^n`, Holm's smallest adjusted p in a family of :math:`m` is at least
+:math:`m \cdot 2/2^n`, and not one effect of the family can be declared unless
+:math:`m \cdot 2/2^n < \alpha`, i.e. :math:`n > 1 + \log_2(m/\alpha)`. For the :math:`m = 6` primary
+contrasts of the study: :math:`n \ge 8` (:math:`6 \cdot 2/256 = 0.047`); 12 seeds give
+:math:`6 \cdot 2/4096 = 0.0029`: the first step (:math:`p < \alpha/6`) passes when fewer than 35 of
+the 4096 sign patterns reach the observed sum (every seed agreeing in sign, or one or two small ones
+disagreeing). Five seeds can declare nothing, even alone (:math:`2/32 = 0.0625`). The 65 effects of
+the study judged as one Holm family would need :math:`n \ge 12` for the first step alone, and every
+primary contrast would pay for the exploratory rows in its Holm multiplier.
+
+**A trade-off** (:func:`combine_tradeoff`) asserts two effects at once (a gain in one measure and a
+cost in another); it stands only if both stand:
 
 .. math::
 
@@ -110,33 +162,21 @@ at most :math:`m < \alpha\, 2^{n-1}` effects that could ever be declared: none a
    \textit{not supported} & \text{if any arm is not supported (one refuted arm refutes the trade-off)} \\
    \textit{supported}     & \text{if every arm is supported} \\
    \textit{negligible}    & \text{if any arm is negligible and none is supported} \\
+   \textit{saturated}     & \text{if any arm is saturated (and no rule above applies)} \\
    \textit{inconclusive}  & \text{otherwise.}
    \end{array}
 
 One arm supported and the other negligible is *inconclusive*: half of the trade-off is established,
-the other is absent; the per-arm verdicts in the effects table say which. A claim tested on several
-tasks or levels (:func:`combine_tasks`, :math:`k` rows, :math:`\#` the number of rows with a label)
-needs a strict majority, so that one noisy task cannot decide alone, and is refuted more easily than
-established:
-
-.. math::
-
-   \begin{array}{ll}
-   \textit{supported}     & \#\text{supported} > k/2 \text{ and } \#\text{not supported} = 0 \\
-   \textit{not supported} & \#\text{not supported} > k/2 \\
-   \textit{negligible}    & \#\text{negligible} > k/2 \text{ and } \#\text{supported} = 0 \\
-   \textit{inconclusive}  & \text{otherwise;}
-   \end{array}
-
-for two-sided rows, *higher* needs :math:`\#\text{higher} > k/2` and no *lower* (and the mirror image),
-*negligible* a strict majority of *negligible* and no *higher* or *lower*.
+the other is absent; the per-arm verdicts say which. An arm is decided by its one primary contrast
+(:mod:`snnlib.analysis.claims`), never by a vote over rows: a majority over a grid of tasks and
+levels lets the grid, e.g. how many of its rows sit at the ceiling, decide the verdict.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -146,15 +186,21 @@ from statsmodels.stats.multitest import multipletests
 
 from snnlib.checks import check_int
 
-__all__ = ["MeanCI", "VERDICTS", "TWO_SIDED", "EXACT_MAX_N", "mean_ci", "aggregate", "slope", "spearman",
-           "per_seed_difference", "per_seed_trend", "sign_flip_p", "summarize", "verdict", "adjust",
-           "combine_tradeoff", "combine_tasks"]
+__all__ = ["MeanCI", "VERDICTS", "TWO_SIDED", "SATURATED", "ADJUSTMENTS", "TRANSFORMS", "EXACT_MAX_N", "mean_ci",
+           "aggregate", "slope", "spearman", "fisher_z", "per_seed_difference", "per_seed_trend", "sign_flip_p",
+           "sign_flip_floor", "holm_floor", "seeds_needed", "summarize", "verdict", "saturated", "adjust",
+           "combine_tradeoff"]
 
 VERDICTS = ("supported", "not supported", "negligible", "inconclusive")
 TWO_SIDED = ("higher", "lower", "negligible", "inconclusive")
+SATURATED = "saturated"  # every group at the same bound: the row's label whatever its interval says
 EXACT_MAX_N = 20  # sign-flip p-values are exact (all 2^n patterns) up to this many seeds
 METHODS = ("t", "bca")
 TRENDS = ("spearman", "slope")
+ADJUSTMENTS = ("holm", "bh")  # family-wise error rate (Holm) or false discovery rate (Benjamini-Hochberg)
+TRANSFORMS = ("identity", "fisher_z")  # the scale an effect is summarised on
+FISHER_CLIP = 0.999999  # |ρ| is clipped to this before artanh, so that ρ = ±1 stays finite
+SATURATION_MARGIN = 0.02  # two points of accuracy (or of chance-corrected robustness)
 
 
 class MeanCI(NamedTuple):
@@ -201,6 +247,12 @@ def _check_method(method) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return method
+
+
+def _check_choice(value, allowed: tuple, name: str) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
 
 
 # --- means and intervals --------------------------------------------------------------------------
@@ -255,6 +307,22 @@ def _interval(arr: np.ndarray, level: float, method: str) -> tuple[float, float]
     if method == "bca":
         return _bca(arr, level)
     return tuple(mean_ci(arr, level)[1:])
+
+
+def fisher_z(values) -> np.ndarray:
+    """``artanh(clip(ρ, -0.999999, 0.999999))`` of correlations ``values`` (each in [-1, 1]; module
+    docstring); the inverse is ``numpy.tanh``."""
+    arr = _check_values(values)
+    if np.any(np.abs(arr) > 1):
+        raise ValueError(f"values must be correlations in [-1, 1] for the Fisher-z transform, got {values!r}")
+    return np.arctanh(np.clip(arr, -FISHER_CLIP, FISHER_CLIP))
+
+
+def _scale(arr: np.ndarray, transform: str) -> tuple[np.ndarray, Callable]:
+    """The values on the scale they are summarised on, and the map back to their own scale."""
+    if transform == "fisher_z":
+        return fisher_z(arr), np.tanh
+    return arr, (lambda v: v)
 
 
 # --- point estimates (pure) -----------------------------------------------------------------------
@@ -375,17 +443,22 @@ def sign_flip_p(values, n_resamples: int = 100_000, seed: int = 0) -> float:
     return (1 + count) / (1 + n_resamples)
 
 
-def summarize(values, level: float = 0.95, method: str = "t") -> dict:
+def summarize(values, level: float = 0.95, method: str = "t", transform: str = "identity") -> dict:
     """``dict(estimate, ci_low, ci_high, p, n_seeds)`` of one effect's per-seed ``values``.
 
     ``estimate`` is their mean; the interval is Student-t at ``level`` (``method="t"``, the default and
     the study's choice) or the BCa bootstrap (``method="bca"``); ``p`` is :func:`sign_flip_p`.
-    One value gives NaN bounds and ``p = 1``.
+    One value gives NaN bounds and ``p = 1``. With ``transform="fisher_z"`` (per-seed correlations) the
+    estimate, the interval and ``p`` are computed on the Fisher-z scale and the estimate and bounds
+    mapped back with ``tanh`` (:func:`fisher_z`): they stay within [-1, 1].
     """
     level, method = _check_level(level), _check_method(method)
+    transform = _check_choice(transform, TRANSFORMS, "transform")
     arr = _check_values(values)
-    low, high = _interval(arr, level, method)
-    return dict(estimate=float(arr.mean()), ci_low=low, ci_high=high, p=sign_flip_p(arr), n_seeds=int(arr.size))
+    scaled, back = _scale(arr, transform)
+    low, high = _interval(scaled, level, method)
+    return dict(estimate=float(back(scaled.mean())), ci_low=float(back(low)), ci_high=float(back(high)),
+                p=sign_flip_p(scaled), n_seeds=int(arr.size))
 
 
 # --- verdicts -------------------------------------------------------------------------------------
@@ -427,37 +500,108 @@ def verdict(estimate: float, ci_low: float, ci_high: float, sesoi: float, expect
     return "inconclusive"
 
 
-def adjust(effects: pd.DataFrame, alpha: float = 0.05, method: str = "t") -> pd.DataFrame:
-    """Judge a family of effects together, with Holm's correction (rules in the module docstring).
+def saturated(low: float, high: float, chance: float, ceiling: float | None = 1.0,
+              margin: float = SATURATION_MARGIN) -> bool:
+    """Whether a contrast's groups all sit at one bound of their measure (module docstring):
+    ``low >= ceiling - margin`` or ``high <= chance + margin``, with ``low``, ``high`` the smallest and
+    largest group mean. ``ceiling=None`` (or NaN) checks the chance bound alone (a measure such as SynOps
+    compared at matched accuracy has no ceiling to saturate). NaN group means give ``False``."""
+    try:
+        low, high, chance = float(low), float(high), float(chance)
+        ceiling = math.nan if ceiling is None else float(ceiling)
+        margin = float(margin)
+    except (TypeError, ValueError):
+        raise ValueError(f"low, high, chance, ceiling and margin must be numbers, got "
+                         f"{low!r}, {high!r}, {chance!r}, {ceiling!r}, {margin!r}") from None
+    if not margin >= 0:
+        raise ValueError(f"margin must be a number >= 0, got {margin!r}")
+    if math.isnan(low) or math.isnan(high) or math.isnan(chance):
+        return False
+    if low > high:
+        raise ValueError(f"low must be <= high (the smallest and largest group mean), got {low!r} > {high!r}")
+    at_ceiling = not math.isnan(ceiling) and low >= ceiling - margin
+    return bool(at_ceiling or high <= chance + margin)
+
+
+def sign_flip_floor(n: int) -> float:
+    """The smallest exact two-sided sign-flip p-value of ``n`` seeds, ``2 / 2^n``."""
+    n = check_int("n", n)
+    return 2.0 / 2 ** n
+
+
+def holm_floor(n: int, m: int) -> float:
+    """The smallest Holm-adjusted p a family of ``m`` effects over ``n`` seeds can reach,
+    ``min(1, m · 2 / 2^n)``: nothing in the family can be declared unless it is below α."""
+    m = check_int("m", m)
+    return min(1.0, m * sign_flip_floor(n))
+
+
+def seeds_needed(m: int, alpha: float = 0.05) -> int:
+    """The fewest seeds ``n`` at which a family of ``m`` effects can declare one (Holm's first step):
+    the smallest ``n`` with ``m · 2 / 2^n < alpha``."""
+    m, alpha = check_int("m", m), _check_level(alpha, "alpha")
+    n = 1
+    while holm_floor(n, m) >= alpha:
+        n += 1
+    return n
+
+
+def _adjusted(p: np.ndarray, alpha: float, adjustment: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(p_adjusted, level)`` of a family by ``adjustment`` (module docstring): Holm's step-down with
+    the Holm-step level of each rank, or Benjamini-Hochberg with the false-coverage-rate level
+    ``1 - Rα/m`` for its ``R`` discoveries and ``1 - α`` for the rest."""
+    m = p.size
+    if adjustment == "holm":
+        p_adjusted = multipletests(p, alpha=alpha, method="holm")[1]
+        rank = sps.rankdata(p, method="min")  # ties share the smallest rank, as they share p_adjusted
+        return p_adjusted, np.maximum(1 - alpha, 1 - alpha / (m - rank + 1))
+    p_adjusted = multipletests(p, alpha=alpha, method="fdr_bh")[1]
+    discoveries = p_adjusted < alpha
+    return p_adjusted, np.where(discoveries, 1 - discoveries.sum() * alpha / m, 1 - alpha)
+
+
+def adjust(effects: pd.DataFrame, alpha: float = 0.05, method: str = "t", adjustment: str = "holm") -> pd.DataFrame:
+    """Judge one family of effects together (rules in the module docstring).
 
     ``effects`` has one row per effect with at least ``values`` (per-seed values: a list, array or
-    Series), ``sesoi`` (``>= 0``) and ``expected`` (``+1``, ``-1`` or ``0`` for two-sided). Returns a
-    copy with the columns ``estimate``, ``n_seeds``, ``p`` (sign-flip), ``p_adjusted`` (Holm over all
-    rows), ``level`` (the interval's Holm-step level), ``ci_low``, ``ci_high`` (at that level),
-    ``ci95_low``, ``ci95_high`` (unadjusted 95%) and ``verdict`` added.
+    Series), ``sesoi`` (``>= 0``) and ``expected`` (``+1``, ``-1`` or ``0`` for two-sided), and
+    optionally ``transform`` (``"identity"``, the default, or ``"fisher_z"`` for per-seed correlations).
+    ``adjustment`` is ``"holm"`` (family-wise error rate) or ``"bh"`` (false discovery rate). Returns a
+    copy with the columns ``estimate``, ``n_seeds``, ``p`` (sign-flip), ``p_adjusted`` (over all rows),
+    ``level`` (the interval's level under the adjustment), ``ci_low``, ``ci_high`` (at that level),
+    ``ci95_low``, ``ci95_high`` (unadjusted 95%), ``mean_value`` (the plain mean of the per-seed values:
+    ``estimate`` itself unless transformed) and ``verdict`` added.
     """
     if not isinstance(effects, pd.DataFrame):
         raise ValueError(f"effects must be a pandas DataFrame, got {type(effects).__name__}")
     _check_columns(effects, ["values", "sesoi", "expected"])
     alpha, method = _check_level(alpha, "alpha"), _check_method(method)
+    adjustment = _check_choice(adjustment, ADJUSTMENTS, "adjustment")
     if effects.empty:
         raise ValueError("effects must hold at least one row, got none")
-    values = [_check_values(v, f"values of row {i!r}") for i, v in effects["values"].items()]
+    transforms = effects["transform"] if "transform" in effects else pd.Series("identity", index=effects.index)
+    values, backs = [], []
+    for (i, v), transform in zip(effects["values"].items(), transforms):
+        scaled, back = _scale(_check_values(v, f"values of row {i!r}"), _check_choice(transform, TRANSFORMS,
+                                                                                       f"transform of row {i!r}"))
+        values.append(scaled)
+        backs.append(back)
     p = np.array([sign_flip_p(v) for v in values])
     m = len(values)
-    p_adjusted = multipletests(p, alpha=alpha, method="holm")[1]
-    rank = sps.rankdata(p, method="min")  # ties share the smallest rank, as they share p_adjusted
-    levels = np.maximum(1 - alpha, 1 - alpha / (m - rank + 1))
+    p_adjusted, levels = _adjusted(p, alpha, adjustment)
     if method == "t":
         (low, high), (low95, high95) = _t_intervals(values, levels), _t_intervals(values, np.full(m, 0.95))
     else:
         (low, high), (low95, high95) = (np.array([_bca(v, lv) for v, lv in zip(values, lvs)]).T
                                         for lvs in (levels, np.full(m, 0.95)))
-    estimate = np.array([v.mean() for v in values])
+    estimate = np.array([back(v.mean()) for v, back in zip(values, backs)], dtype=float)
+    low, high, low95, high95 = (np.array([back(b) for b, back in zip(bounds, backs)], dtype=float)
+                                for bounds in (low, high, low95, high95))
     verdicts = [verdict(*args, significant=bool(p_adj < alpha)) for *args, p_adj in
                 zip(estimate, low, high, effects["sesoi"], effects["expected"], p_adjusted)]
     return effects.assign(estimate=estimate, n_seeds=[v.size for v in values], p=p, p_adjusted=p_adjusted,
-                          level=levels, ci_low=low, ci_high=high, ci95_low=low95, ci95_high=high95, verdict=verdicts)
+                          level=levels, ci_low=low, ci_high=high, ci95_low=low95, ci95_high=high95,
+                          mean_value=[float(back(v).mean()) for v, back in zip(values, backs)], verdict=verdicts)
 
 
 def _t_intervals(values: list[np.ndarray], levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -469,7 +613,7 @@ def _t_intervals(values: list[np.ndarray], levels: np.ndarray) -> tuple[np.ndarr
     return means - half, means + half
 
 
-# --- combining a claim's effects ------------------------------------------------------------------
+# --- a trade-off of two arms ---------------------------------------------------------------------
 def _check_verdicts(verdicts: Iterable[str], allowed: tuple, what: str) -> list[str]:
     verdicts = list(verdicts)
     if not verdicts:
@@ -481,44 +625,16 @@ def _check_verdicts(verdicts: Iterable[str], allowed: tuple, what: str) -> list[
 
 
 def combine_tradeoff(verdicts: Iterable[str]) -> str:
-    """One verdict for a trade-off from its arms' :data:`VERDICTS`: not supported if any arm is,
-    supported if every arm is, negligible if any arm is and none is supported, else inconclusive."""
-    verdicts = _check_verdicts(verdicts, VERDICTS, "combine_tradeoff")
+    """One verdict for a trade-off from its arms' verdicts (:data:`VERDICTS` or :data:`SATURATED`): not
+    supported if any arm is, supported if every arm is, negligible if any arm is and none is supported,
+    saturated if any arm is, else inconclusive (module docstring)."""
+    verdicts = _check_verdicts(verdicts, VERDICTS + (SATURATED,), "combine_tradeoff")
     if "not supported" in verdicts:
         return "not supported"
     if all(v == "supported" for v in verdicts):
         return "supported"
     if "negligible" in verdicts and "supported" not in verdicts:
         return "negligible"
-    return "inconclusive"
-
-
-def combine_tasks(verdicts: Iterable[str]) -> str:
-    """One verdict for a claim tested on several tasks or levels, by strict majority.
-
-    One-sided rows (:data:`VERDICTS`): supported if more than half are supported and none is not
-    supported; not supported if more than half are not supported; negligible if more than half are
-    negligible and none is supported; else inconclusive. Two-sided rows (:data:`TWO_SIDED`): higher
-    (lower) if more than half are higher (lower) and none is lower (higher); negligible if more than
-    half are negligible and none is higher or lower; else inconclusive. The two kinds cannot be mixed.
-    """
-    verdicts = list(verdicts)
-    two_sided = any(v in ("higher", "lower") for v in verdicts)
-    verdicts = _check_verdicts(verdicts, TWO_SIDED if two_sided else VERDICTS, "combine_tasks")
-    half = len(verdicts) / 2
-    count = {label: verdicts.count(label) for label in VERDICTS + TWO_SIDED}
-    if two_sided:
-        if count["higher"] > half and count["lower"] == 0:
-            return "higher"
-        if count["lower"] > half and count["higher"] == 0:
-            return "lower"
-        if count["negligible"] > half and count["higher"] == count["lower"] == 0:
-            return "negligible"
-        return "inconclusive"
-    if count["supported"] > half and count["not supported"] == 0:
-        return "supported"
-    if count["not supported"] > half:
-        return "not supported"
-    if count["negligible"] > half and count["supported"] == 0:
-        return "negligible"
+    if SATURATED in verdicts:
+        return SATURATED
     return "inconclusive"
