@@ -7,10 +7,12 @@
                [--reuse-stale] [--no-progress] [--log-output]
     snnlib train EXPERIMENT|all [--profile P] [--scheduler tcp://HOST:PORT] [--reuse-stale]
     snnlib plan EXPERIMENT|all [--profile P]
-    snnlib claims [--profile P] [--format {markdown,csv}]
+    snnlib claims [--profile P] [--format {markdown,csv}] [--stability]
     snnlib bench [--device D] [--threads N]
     snnlib results [--experiment E] [--format {markdown,csv}] [--columns A,B,...]
     snnlib clean [--records] [--executed] [--experiment E]
+    snnlib chapters [--part {all,body,appendix}]
+    snnlib export RUN_KEY --format nir PATH [--readout {li,affine}]
 
 ``run`` checks the experiment, the profile, every parameter name and value and every rule linking two
 parameters against the experiment's declaration (:mod:`snnlib.study.config`, torch-free) before it
@@ -22,6 +24,10 @@ previous executed notebook only when it ran to the end; a failed one is kept as
 any notebook: ``train all`` trains every experiment's runs in one sweep, so the workers share one queue
 with the largest groups first and no core waits at the end of an experiment; the notebooks then find
 every run recorded (``make book`` does this).
+
+``chapters`` prints the registered chapters in build order, one per line, the appendix last (the Makefile
+reads it; torch-free). ``export`` writes the trained network of a recorded run to a file other tools load
+(NIR, :mod:`snnlib.model.nir_export`).
 
 Exit status: 0 success, 1 the notebook failed, 2 a bad command line or parameter (nothing was run).
 Only light modules are imported at start-up, so a bad parameter is reported in a fraction of a second.
@@ -168,8 +174,8 @@ def prepare_run(experiment: str, profile: str | None, pairs: list[tuple[str, str
 
 
 def runs_experiments() -> tuple[str, ...]:
-    """The experiments that train their own runs (the others summarise)."""
-    return ("01_dynamics_and_baseline", "02_leakage", "03_reset", "04_recurrence")
+    """The experiments that train their own runs (the others summarise), as the registry declares them."""
+    return config.training_experiments()
 
 
 def cmd_run(args) -> int:
@@ -267,14 +273,49 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def cmd_chapters(args) -> int:
+    for name in config.chapters(args.part):
+        print(name)
+    return 0
+
+
+def cmd_export(args) -> int:
+    from snnlib.study import records
+
+    record = records.load(args.key)
+    if record is None:
+        raise UsageError(f"no record {args.key!r} in {paths.records_dir()}; list the keys with: "
+                         f"snnlib results --columns key")
+    from snnlib import trained_model
+    from snnlib.model import nir_export
+    from snnlib.model.variants import Variant
+
+    variant = Variant.parse(record["params"]["variant"])
+    try:  # before training: a network NIR cannot express is refused at once
+        nir_export.check_exportable(variant.neuron, variant.reset, f"run {args.key} (variant {variant.name})")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    task, model = trained_model(record["params"])
+    try:
+        graph = nir_export.write_nir(model, args.path, readout=args.readout, readout_window=task.readout_text())
+    except ValueError as error:
+        raise UsageError(f"run {args.key}: {error}") from None
+    print(f"wrote {args.path}: NIR graph of {len(graph.nodes)} nodes ({', '.join(graph.nodes)})", file=sys.stderr)
+    return 0
+
+
 def cmd_claims(args) -> int:
     from snnlib.analysis import claims
 
-    effects = claims.study_effects(args.profile)
-    if effects.empty:
+    frames = claims.recorded_frames(args.profile)
+    if frames is None:
         print(f"no records of the {args.profile} profile; run the experiments first (make book)", file=sys.stderr)
         return 0
-    table = claims.claims_table(effects)
+    if args.stability:
+        table = claims.assess(frames, args.profile).stability
+    else:
+        table = claims.claims_table(claims.judge(claims.effects(*(frames[n] for n in claims.EXPERIMENTS),
+                                                                profile=args.profile)))
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     else:
@@ -311,6 +352,11 @@ def cmd_results(args) -> int:
               (f" for experiment {args.experiment!r}" if args.experiment else ""), file=sys.stderr)
         return 0
     frame = records.to_frame(found)
+    stages = frame["stale_stage"].value_counts()  # which stage of each record is out of date
+    if stages.get("train", 0) or stages.get("measure", 0):
+        print(f"snnlib results: {stages.get('train', 0)} record(s) stale in training (snnlib run trains them "
+              f"again), {stages.get('measure', 0)} stale in measurement only (snnlib run measures their "
+              f"stored weights again); see the column stale_stage", file=sys.stderr)
     order = [c for c in ("experiment", "task", "variant", "decay", "seed") if c in frame.columns]
     frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     if args.columns:
@@ -333,11 +379,12 @@ def cmd_clean(args) -> int:
         folder = paths.records_dir()
         if folder.is_dir():
             if args.experiment is None:
-                files = sorted(folder.glob("*.json")) + sorted(folder.glob(".*.tmp"))
+                files = sorted(folder.glob("*.json")) + sorted(folder.glob("*.safetensors")) + \
+                    sorted(folder.glob(".*.tmp"))
             else:
                 from snnlib.study import records
 
-                files = [records.path(r["key"], folder) for r in records.load_all(folder, args.experiment)]
+                files = [f for r in records.load_all(folder, args.experiment) for f in records.files(r["key"], folder)]
             removed += _remove(files)
     if args.executed or both:
         folder = paths.executed_dir()
@@ -436,10 +483,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_plan)
 
     p = commands.add_parser("claims", help="print the effects table behind the verdicts",
-                            description="Print every effect of the study from the records: claim, effect, task, "
-                                        "estimate, interval, p, Holm-adjusted p, SESOI, seeds and verdict.")
+                            description="Print every effect of the study from the records: claim, arm, whether it "
+                                        "is the arm's primary contrast, its family (confirmatory: Holm; "
+                                        "exploratory: Benjamini-Hochberg), effect, task, λ, operating point, "
+                                        "estimate, interval, p, adjusted p, SESOI, seeds, verdict and note. "
+                                        "With --stability, each claim's verdict under every perturbation of "
+                                        "the analysis instead.")
     p.add_argument("--profile", choices=config.PROFILE_NAMES, default="quick", help="the profile (default: quick)")
     p.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table format (default: markdown)")
+    p.add_argument("--stability", action="store_true",
+                   help="print the stability table (claim, main_verdict, perturbation, verdict, same_as_main, "
+                        "share_kept): leave-one-seed-out, SESOI x 1/2 and x 2, the other correction")
     p.set_defaults(func=cmd_claims)
 
     p = commands.add_parser("bench", help="time training steps side by side: snnlib, SpikingJelly, snnTorch",
@@ -469,6 +523,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executed", action="store_true", help="delete executed notebooks")
     p.add_argument("--experiment", metavar="E", help="only the records and executed notebook of experiment E")
     p.set_defaults(func=cmd_clean)
+
+    p = commands.add_parser("chapters", help="print the chapters in build order, the appendix last",
+                            description="Print the registered chapters (snnlib.study.config) one per line in "
+                                        "build order: the body chapters by number, then the appendix, which "
+                                        "describes the others. Torch-free; the Makefile reads it.")
+    p.add_argument("--part", choices=config.CHAPTER_PARTS, default="all",
+                   help="all chapters (default), only the body, or only the appendix")
+    p.set_defaults(func=cmd_chapters)
+
+    p = commands.add_parser("export", help="write a recorded run's trained network to a file other tools load",
+                            description="Write the trained network of the recorded run RUN_KEY to PATH in "
+                                        "NIR, the Neuromorphic Intermediate Representation (an HDF5 file that "
+                                        "snnTorch, Norse and other neuromorphic tools read). Only hard-reset "
+                                        "LIF and IF networks, feed-forward or recurrent, are expressible in "
+                                        "NIR; the others stop with an error naming what NIR lacks. The network "
+                                        "is trained first when the record has no stored weights.",
+                            epilog="example:  snnlib export 3f2a...e1 --format nir lif.nir")
+    p.add_argument("key", metavar="RUN_KEY", help="a record's key (snnlib results --columns key,variant)")
+    p.add_argument("--format", choices=("nir",), required=True, help="the file format (nir)")
+    p.add_argument("path", metavar="PATH", help="the file to write (conventionally *.nir)")
+    p.add_argument("--readout", choices=("li", "affine"), default="li",
+                   help="li (default): end in the leaky-integrator readout (nir.LI); affine: end at the "
+                        "readout's input current, for tools without nir.LI (snnTorch 1.0)")
+    p.set_defaults(func=cmd_export)
     return parser
 
 
