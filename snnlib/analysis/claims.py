@@ -116,6 +116,7 @@ CLAIMS = {
     "C3": "reset buys computational efficiency",
     "C4": "recurrence enriches the modelling of complex dynamics, at a cost of robustness",
     "G": "generalization (two-sided: does the component change it?)",
+    "L": "learned leak and adaptive threshold against fixed λ (exploratory, chapter 07)",
 }
 SESOI = dict(
     rho=(0.3, "a weak monotone association (ρ = 0.3)"),
@@ -174,27 +175,33 @@ _PRIMARY = (
     Primary(claim="C1", arm="memory", task="delayed-recall", point="delay", choose="validation",
             reason="the trend along λ at the delay where the sweep's mean validation accuracy (every λ) is "
                    "furthest from chance and ceiling: at delay 0 every λ recalls, at the longest none may"),
-    Primary(claim="C1", arm="robustness", task="seq-digits", point="radius",
-            reason="the analog task, whose every λ is above chance (the spike-flip audit of delayed-recall "
-                   "loses the strong leaks to chance), at the middle L∞ radius of the grid"),
-    Primary(claim="C2", arm="stream", task="digits", decay=0.9, contrast="feed-forward, trained on samples",
-            reason="the weakest leak of the grid, where a membrane without reset carries the most state "
-                   "from one sample to the next; trained on single samples, so nothing taught it streams"),
-    Primary(claim="C3", arm="SynOps", task="digits", decay=0.5,
-            reason="the study's reference λ (chapter 01 trains every variant at 0.5), on the task every "
-                   "profile trains"),
-    Primary(claim="C4", arm="accuracy", task="temporal-xor", decay=0.5, point="gap", choose="validation",
-            reason="the task that needs temporal interaction, at the gap where the feed-forward control's "
-                   "mean validation accuracy is furthest from chance and ceiling"),
-    Primary(claim="C4", arm="robustness", task="seq-digits", decay=0.5, point="radius",
-            reason="the analog task, whose feed-forward and recurrent networks are both above chance, at "
-                   "the middle L∞ radius of the grid"),
+    Primary(claim="C1", arm="robustness", task="delayed-recall", contrast="retention noise",
+            reason="the perturbation a memory meets, on the same networks as the memory arm: background "
+                   "spikes during the delay of networks trained on a silent one, scored over the whole "
+                   "noise curve (chance-corrected normalised area)"),
+    Primary(claim="C2", arm="stream", task="seq-digits", decay=0.9, contrast="feed-forward, trained on samples",
+            reason="a temporal task (one image row per step) streamed without any reset, at the weakest leak of "
+                   "the grid, where a membrane without reset carries the most state from one sample to the "
+                   "next; trained on single samples, so nothing taught it streams"),
+    Primary(claim="C3", arm="SynOps", task="digits", decay=0.5, contrast="frontier",
+            reason="SynOps at equal accuracy along the rate-regularisation frontier (regularisation cuts "
+                   "SynOps too, so an unregularised comparison would credit reset with what any penalty "
+                   "buys), at the study's reference λ, on the task every profile trains"),
+    Primary(claim="C4", arm="accuracy", task="temporal-xor", decay=0.5, contrast="growth with complexity",
+            reason="how the recurrent − feed-forward difference grows with the number of events whose ORDER "
+                   "decides the label (integrators that count events cannot tell it), at a fixed gap: "
+                   "complexity as a knob, apart from memory span"),
+    Primary(claim="C4", arm="robustness", task="seq-digits", decay=0.5, contrast="recurrent vs FF",
+            reason="the analog task, whose feed-forward and recurrent networks are both above chance, scored "
+                   "over the whole L∞ radius grid (chance-corrected normalised area)"),
 )
 #: per profile, the fields of a declaration that differ because the profile's grid lacks the λ or task
 _PROFILE_CHANGES: dict[str, dict[tuple[str, str], dict]] = {
-    "smoke": {("C2", "stream"): dict(decay=0.5)},  # smoke's 03_reset trains λ = 0.5 only
+    # smoke's 03_reset trains λ = 0.5 on digits only, without the rate-regularisation sweep
+    "smoke": {("C2", "stream"): dict(decay=0.5, task="digits"),
+              ("C3", "SynOps"): dict(contrast="relative difference, feed-forward")},
     "quick": {},
-    "full": {("C1", "robustness"): dict(task="mnist1d")},  # full's analog task of 02_leakage
+    "full": {},
 }
 
 
@@ -244,21 +251,54 @@ def chance_corrected(robust, clean, chance) -> float:
     return (robust - chance) / (clean - chance) if clean - chance >= MIN_ABOVE_CHANCE else math.nan
 
 
+def normalised_area(x, y) -> float:
+    """The area under ``y`` over ``x`` (trapezoids) divided by the width of ``x``: the mean height of the
+    curve, in ``y``'s units; NaN if any ``y`` is NaN or ``x`` has no width."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    if len(x) < 2 or x[-1] <= x[0] or np.isnan(y).any():
+        return math.nan
+    return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
+
+
 def robustness_scores(records: pd.DataFrame, radius: float | None = None) -> pd.DataFrame:
-    """Per run, the chance-corrected worst-case robustness at ``radius`` (default: each task's middle
-    radius of the grid, the full-range sanity radius aside), in column ``robustness`` (NaN for runs at
-    chance)."""
+    """Per run, the chance-corrected worst-case robustness in column ``robustness``: by default the
+    normalised area under the chance-corrected robust-accuracy curve over the audited radii (the full-range
+    sanity radius aside; :func:`normalised_area`, ``radius`` NaN); with ``radius``, the value at that one
+    radius. NaN for runs within 0.05 of chance."""
     rows = audit_rows(records)
     if rows.empty:
         return rows
     rows = rows[~rows["full_range"].astype(bool)]  # the sanity radius covering the whole input range
+    rows = rows.assign(robustness=[chance_corrected(a, c, ch) for a, c, ch in
+                                   zip(rows["accuracy"], rows["clean"], rows["chance"])])
+    if radius is not None:
+        return rows[np.isclose(rows["radius"], radius)].reset_index(drop=True)
+    keys = [c for c in ("task", "variant", "decay", "seed", "width") if c in rows.columns]
     out = []
-    for task, part in rows.groupby("task", sort=False):
-        r = middle(part["radius"].unique()) if radius is None else radius
-        at = part[np.isclose(part["radius"], r)]
-        out.append(at.assign(robustness=[chance_corrected(a, c, ch) for a, c, ch in
-                                         zip(at["accuracy"], at["clean"], at["chance"])]))
-    return pd.concat(out, ignore_index=True)
+    for _, part in rows.groupby(keys, sort=False, dropna=False):
+        first = part.iloc[0].to_dict()
+        first.update(radius=math.nan, radius_max=float(part["radius"].max()), accuracy=_mean(part["accuracy"]),
+                     robustness=normalised_area(part["radius"], part["robustness"]))
+        out.append(first)
+    return pd.DataFrame(out)
+
+
+def retention_scores(records: pd.DataFrame) -> pd.DataFrame:
+    """Per run with a retention-noise curve, the normalised area under its chance-corrected accuracy
+    ``(acc(q) - chance) / (acc(0) - chance)`` over the background-spike rates ``q`` held during the delay
+    (:func:`normalised_area`), in column ``robustness`` (NaN for runs within 0.05 of chance when clean)."""
+    if "retention_noise" not in records:
+        return pd.DataFrame()
+    rows = []
+    for _, rec in records.dropna(subset=["retention_noise"]).iterrows():
+        curve = sorted(rec["retention_noise"], key=lambda r: r["level"])
+        clean = curve[0]["accuracy"]
+        scores = [chance_corrected(r["accuracy"], clean, rec["chance"]) for r in curve]
+        rows.append(dict(task=rec["task"], variant=rec["variant"], decay=rec["decay"], seed=rec["seed"],
+                         level_max=curve[-1]["level"], robustness=normalised_area([r["level"] for r in curve], scores)))
+    return pd.DataFrame(rows)
 
 
 def stream_drop(records: pd.DataFrame) -> pd.Series:
@@ -347,13 +387,20 @@ def c1_effects(leakage: pd.DataFrame) -> list[dict]:
                          contrast="trend along λ", figure="memory-heatmap", point="delay", point_value=float(delay),
                          levels=_levels(at, at["decay"], "test_accuracy"), chance=_mean(at["chance"]),
                          val_headroom=headroom(at)))
+    retention = retention_scores(leakage)
+    if not retention.empty:
+        rows.append(_row("C1", "robustness", f"ρ(λ, retention robustness), background spikes ≤ "
+                         f"{retention['level_max'].max():g} during the delay",
+                         lambda: stats.per_seed_trend(retention, "decay", "robustness"), "rho", -1,
+                         task="delayed-recall", contrast="retention noise", figure="leakage-robustness",
+                         levels=_levels(retention, retention["decay"], "robustness"), chance=0.0,
+                         n_excluded=int(retention["robustness"].isna().sum())))
     scored = robustness_scores(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0])
     for task, part in scored.groupby("task", sort=False):
-        threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radius (input scales)"
-        radius = float(part["radius"].iloc[0])
-        rows.append(_row("C1", "robustness", f"ρ(λ, robustness) at {threat} {radius:g}",
+        threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radii (input scales)"
+        rows.append(_row("C1", "robustness", f"ρ(λ, robustness), area over {threat} ≤ {part['radius_max'].max():g}",
                          lambda: stats.per_seed_trend(part, "decay", "robustness"), "rho", -1, task=task,
-                         contrast="trend along λ", figure="leakage-robustness", point="radius", point_value=radius,
+                         contrast="attack audit", figure="leakage-robustness",
                          levels=_levels(part, part["decay"], "robustness"), chance=0.0,
                          n_excluded=int(part["robustness"].isna().sum())))
     return rows
@@ -405,6 +452,90 @@ def c3_effects(reset: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def synops_at_accuracy(runs: pd.DataFrame, target: float) -> float:
+    """The fewest hidden SynOps per sample of any run in ``runs`` (one seed's rate-regularisation sweep of
+    one variant) whose test accuracy reaches ``target``; NaN when none does."""
+    reached = runs.loc[pd.to_numeric(runs["test_accuracy"]) >= target - 1e-12, "hidden_synops"]
+    return float(reached.min()) if len(reached) else math.nan
+
+
+def frontier_difference(part: pd.DataFrame, hard, none) -> pd.Series:
+    """Per seed, ``(S_none - S_hard) / S_hard`` with ``S`` the SynOps each reset mode needs to reach the
+    same accuracy along its rate-regularisation frontier (:func:`synops_at_accuracy`): the target is the
+    best accuracy the weaker of the two reaches, less :data:`MATCHED_ACCURACY` (both reach it, so the
+    comparison is at equal accuracy by construction)."""
+    values = {}
+    for seed, runs in part.groupby("seed", sort=True):
+        a, b = runs[hard.loc[runs.index]], runs[none.loc[runs.index]]
+        if a.empty or b.empty:
+            continue
+        target = min(a["test_accuracy"].max(), b["test_accuracy"].max()) - MATCHED_ACCURACY
+        s_hard, s_none = synops_at_accuracy(a, target), synops_at_accuracy(b, target)
+        if s_hard > 0 and not math.isnan(s_none):
+            values[seed] = (s_none - s_hard) / s_hard
+    effect = pd.Series(values, dtype=float, name="frontier SynOps: none / hard - 1")
+    effect.index.name = "seed"
+    if len(effect) < 2:
+        raise ValueError("fewer than 2 seeds with both reset modes on the frontier")
+    return effect
+
+
+def c3_frontier_effects(reset: pd.DataFrame) -> list[dict]:
+    """C3 along the SynOps-accuracy frontier that the rate-regularisation sweep traces, per task and λ
+    (feed-forward, trained on samples): :func:`frontier_difference`."""
+    df = with_labels(reset)
+    df = df[(df["train_stream"] == 0) & (~df["recurrent"])]
+    rows = []
+    for (task, lam), part in df.groupby(["task", "decay"], sort=True):
+        hard, none = part["reset"] == "hard", part["reset"] == "none"
+        if not hard.any() or not none.any() or part["rate_reg"].nunique() < 2:
+            continue
+        name = "IF" if lam >= 1 else "LIF"
+        rows.append(_row("C3", "SynOps", f"SynOps at equal accuracy on the frontier, ({name}-noreset − {name}) / {name}",
+                         lambda: frontier_difference(part, hard, none), "synops", +1, task=task, decay=lam,
+                         contrast="frontier", figure="efficiency-frontier",
+                         levels=_arm_levels(part, (hard, none), "test_accuracy"), chance=_mean(part["chance"]),
+                         ceiling=math.nan))
+    return rows
+
+
+def _setting(df: pd.DataFrame) -> pd.Series:
+    """temporal-xor's setting of a run: ``parity`` (the gap sweep) or ``first-last K=k`` (the order task)."""
+    if "task_params.label" not in df:
+        return pd.Series("", index=df.index)
+    events = df["task_params.n_events"] if "task_params.n_events" in df else pd.Series(2, index=df.index)
+    return pd.Series([f"{lab} K={int(k)}" if isinstance(lab, str) and lab != "parity" else
+                      ("parity" if isinstance(lab, str) else "") for lab, k in zip(df["task_params.label"],
+                                                                                    events.fillna(2))],
+                     index=df.index)
+
+
+def c4_complexity_effects(recurrence: pd.DataFrame) -> list[dict]:
+    """C4's accuracy as complexity grows: per seed, the least-squares slope along K (events of the order
+    task) of the recurrent − feed-forward accuracy difference (matched pair), per λ and leak."""
+    df = with_labels(recurrence)
+    if "task_params.label" not in df:
+        return []
+    df = df[(df["task"] == "temporal-xor") & df["task_params.label"].isin(["first-last", "order-parity"])]
+    rows = []
+    for (lam, leak), part in df.groupby(["decay", "leak"], sort=True):
+        if not {"R", "FF"} <= set(part["arch"]):
+            continue
+        acc = part[part["arch"].isin(["R", "FF"])].pivot_table(index=["seed", "task_params.n_events"],
+                                                                columns="arch", values="test_accuracy")
+        diff = (acc["R"] - acc["FF"]).rename("diff").reset_index()
+        name = "LIF" if leak else "IF"
+        ks = sorted(part["task_params.n_events"].dropna().astype(int).unique())
+        rows.append(_row("C4", "accuracy", f"growth of R{name} − {name} per added event (K = {ks[0]}…{ks[-1]})",
+                         lambda: stats.per_seed_trend(diff, "task_params.n_events", "diff", method="slope"),
+                         "accuracy", +1, task="temporal-xor", decay=lam, contrast="growth with complexity",
+                         figure="recurrence-accuracy",
+                         levels=_arm_levels(part, (part["arch"] == "FF", part["arch"] == "R"), "test_accuracy"),
+                         chance=_mean(part["chance"]), sesoi=0.01,
+                         sesoi_reason="one point of accuracy per added event (4 points over K = 2…5)"))
+    return rows
+
+
 def _gap_of(df: pd.DataFrame) -> pd.Series:
     return df["task_params.gap"] if "task_params.gap" in df else pd.Series(np.nan, index=df.index)
 
@@ -413,21 +544,23 @@ def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
     """C4 in matched pairs (LIF vs RLIF, IF vs RIF at each λ, and each gap of temporal-xor): accuracy,
     accuracy against the parameter-matched wide feed-forward control, and chance-corrected robustness."""
     df = with_labels(recurrence)
-    df = df.assign(_gap=_gap_of(df).fillna(-1.0))
+    df = df.assign(_gap=_gap_of(df).fillna(-1.0), _setting=_setting(df))
     scored = robustness_scores(df[df["audit"].notna()]) if "audit" in df else pd.DataFrame()
     if not scored.empty:
         scored = with_labels(scored.assign(hidden=scored["width"].map(lambda w: [w])))
-    rows = []
-    for (task, gap, lam, leak), part in df.groupby(["task", "_gap", "decay", "leak"], sort=True):
+    rows = c4_complexity_effects(recurrence)
+    for (task, setting, gap, lam, leak), part in df.groupby(["task", "_setting", "_gap", "decay", "leak"], sort=True):
         rec = part["arch"] == "R"
-        where = dict(point="gap", point_value=float(gap)) if gap >= 0 else {}
+        where = dict(point="gap", point_value=float(gap)) if gap >= 0 and setting in ("", "parity") else {}
+        label = f" ({setting}, gap {gap:g})" if setting and setting != "parity" else ""
         for control, arm in (("FF", "accuracy"), ("FF-wide", "parameters")):
             ff = part["arch"] == control
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
-                rows.append(_row("C4", arm, f"accuracy, R{name} − {name}" + ("-wide" if control == "FF-wide" else ""),
-                                 lambda: _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task, decay=lam,
-                                 contrast=f"recurrent vs {control}", figure="recurrence-accuracy",
+                rows.append(_row("C4", arm, f"accuracy, R{name} − {name}" + ("-wide" if control == "FF-wide" else "")
+                                 + label, lambda: _pairs(part, ff, rec, "test_accuracy"), "accuracy", +1, task=task,
+                                 decay=lam, contrast=f"recurrent vs {control}" + (f", {setting}" if label else ""),
+                                 figure="recurrence-accuracy",
                                  levels=_arm_levels(part, (ff, rec), "test_accuracy"), chance=_mean(part["chance"]),
                                  val_headroom=headroom(part[ff]), **where))
     if not scored.empty:
@@ -435,10 +568,9 @@ def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
             rec, ff = part["arch"] == "R", part["arch"] == "FF"
             if rec.any() and ff.any():
                 name = "LIF" if leak else "IF"
-                rows.append(_row("C4", "robustness", f"robustness, R{name} − {name}",
-                                 lambda: _pairs(part, ff, rec, "robustness"), "robustness", -1, task=task, decay=lam,
-                                 contrast="recurrent vs FF", figure="recurrence-audit", point="radius",
-                                 point_value=float(part["radius"].iloc[0]),
+                rows.append(_row("C4", "robustness", f"robustness (area over L∞ radii ≤ {part['radius_max'].max():g}), "
+                                 f"R{name} − {name}", lambda: _pairs(part, ff, rec, "robustness"), "robustness", -1,
+                                 task=task, decay=lam, contrast="recurrent vs FF", figure="recurrence-audit",
                                  levels=_arm_levels(part, (ff, rec), "robustness"), chance=0.0,
                                  n_excluded=int(part["robustness"].isna().sum())))
     return rows
@@ -550,7 +682,8 @@ def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame
     profile = profile or records_profile(leakage, reset, recurrence)
     if profile is None:
         raise ValueError(f"profile must be given (one of {PROFILE_NAMES}) when the records have no profile column")
-    rows = c1_effects(leakage) + c2_effects(reset) + c3_effects(reset) + c4_effects(recurrence) + \
+    rows = c1_effects(leakage) + c2_effects(reset) + c3_frontier_effects(reset) + c3_effects(reset) + \
+        c4_effects(recurrence) + \
         generalization_effects(leakage, reset, recurrence)
     return mark_primary(pd.DataFrame(rows), profile)
 
@@ -763,14 +896,20 @@ EXPERIMENTS = ("02_leakage", "03_reset", "04_recurrence")
 
 
 def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
-           redraws: Sequence[pd.DataFrame] | None = None, raw_leak: pd.DataFrame | None = None) -> Assessment:
+           redraws: Sequence[pd.DataFrame] | None = None, raw_leak: pd.DataFrame | None = None,
+           extra_rows: Sequence[dict] | None = None) -> Assessment:
     """The claims judged over the whole study: ``frames`` holds the records of 02_leakage, 03_reset and
     04_recurrence (:func:`study_frames`). Every chapter and the summary call this, so a claim has one
-    verdict everywhere."""
+    verdict everywhere. ``extra_rows``: further unjudged effect rows (e.g. chapter 07's,
+    :func:`snnlib.analysis.learned.learned_effects`) appended to the *exploratory* family: they are
+    judged with the other rows, and never vote on C1 - C4."""
     missing = [name for name in EXPERIMENTS if name not in frames]
     if missing:
         raise ValueError(f"frames lacks the records of {missing}; it needs {list(EXPERIMENTS)}")
     rows = effects(*(frames[name] for name in EXPERIMENTS), profile=profile)
+    if extra_rows:
+        extra = pd.DataFrame(list(extra_rows)).assign(primary=False, primary_reason="", family="exploratory")
+        rows = pd.concat([rows, extra], ignore_index=True)
     judged = judge(rows)
     table = stability(rows, redraws=redraws, raw_leak=raw_leak)
     return Assessment(rows, judged, verdicts(judged, table), table)

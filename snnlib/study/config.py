@@ -48,6 +48,7 @@ NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
 Decay = Annotated[float, Field(ge=0.0, le=1.0, description="a decay factor λ in [0, 1] (1 = no leakage)")]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegativeFloat = Annotated[float, Field(ge=0.0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 TaskName = Literal[TASK_NAMES]  # type: ignore[valid-type]
 
 
@@ -111,6 +112,8 @@ class Experiment(BaseModel):
     hidden: Hidden = Field(description="sizes of the spiking layers")
     batch_size: PositiveInt = Field(description="minibatch size")
     lr: PositiveFloat = Field(description="Adam learning rate")
+    patience: PositiveInt | None = Field(description="early stopping: epochs without a better validation accuracy "
+                                                     "before a run stops (null: every epoch; epochs is the maximum)")
     device: Device = Field("auto", description='"auto", "cpu", "cuda" or "cuda:N"')
     workers: PositiveInt = Field(1, description="parallel training processes on this machine")
     scheduler: Scheduler = Field(None, description="a Dask scheduler address (tcp://HOST:PORT) to train on "
@@ -287,6 +290,9 @@ class Leakage(_Audit, _Tasks, Experiment):
     robust_delay: NonNegativeInt = Field(description="the delay at which robustness and temporal generalization "
                                                      "are measured (one of delays)")
     second_task: TaskName = Field(description="an analog task for robustness vs λ (seq-digits or mnist1d)")  # type: ignore[valid-type]
+    retention_noise: list[Fraction] = Field(min_length=2, description="background spike rates during the delay "
+                                                                      "at which the robust_delay networks (trained "
+                                                                      "silent) are tested: noise while a memory is held")
 
     def trained_tasks(self):
         return ["delayed-recall", self.second_task]
@@ -299,16 +305,19 @@ class Leakage(_Audit, _Tasks, Experiment):
 
     PROFILES = {
         "smoke": dict(decays=[0.0, 0.5, 1.0], delays=[0, 4], robust_delay=4, second_task="seq-digits",
+                      retention_noise=[0.0, 0.2],
                       epochs={"delayed-recall": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
                       restarts=1, square_queries=20, attack_losses=["margin"]),
-        "quick": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], delays=[0, 4, 8, 16], robust_delay=4,
-                      second_task="seq-digits", epochs={"delayed-recall": 20, "seq-digits": 20},
+        "quick": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], delays=[0, 4, 8, 16], robust_delay=8,
+                      second_task="seq-digits", epochs={"delayed-recall": 40, "seq-digits": 40},
+                      retention_noise=[0.0, 0.05, 0.1, 0.2, 0.3],
                       n_train=1024, n_test=512, radii=[0.0, 1.0, 2.0], flips=[0, 2, 8],
                       noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
                       square_queries=100, attack_losses=["margin"]),
         "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
-                     robust_delay=4, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
+                     robust_delay=8, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
+                     retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4],
                      n_train=4096, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
                      flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
                      audit_samples=128, pgd_steps=50, restarts=3, square_queries=300,
@@ -348,13 +357,11 @@ class Reset(_Tasks, Experiment):
         "smoke": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], decays=[0.5], tasks=["digits"],
                       stream_task="digits", stream_length=4, train_stream_length=0, rate_regs=[0.0],
                       epochs={"digits": 2}, delay=4, n_train=256, n_test=128),
-        "quick": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset", "RLIF", "RLIF-noreset", "RIF",
-                                "RIF-noreset"], decays=[0.5, 0.9],
-                      tasks=["digits", "delayed-recall"], stream_task="digits", stream_length=16,
-                      train_stream_length=4, rate_regs=[0.0, 0.5, 2.0], epochs={"digits": 10, "delayed-recall": 20},
-                      delay=4, n_train=1024, n_test=512),
-        "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["digits", "delayed-recall", "seq-digits"],
-                     stream_task="digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
+        "quick": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
+                      stream_length=16, train_stream_length=4, rate_regs=[0.0, 0.5, 2.0],
+                      epochs={"digits": 30, "seq-digits": 40}, delay=4, n_train=1024, n_test=512),
+        "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["seq-digits", "digits", "delayed-recall"],
+                     stream_task="seq-digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
                      epochs={"digits": 40, "delayed-recall": 60, "seq-digits": 40}, delay=4, n_train=4096,
                      n_test=1024),
     }
@@ -369,26 +376,43 @@ class Recurrence(_Audit, _Tasks, Experiment):
     variants: VariantNames = Field(description="variants compared, feed-forward and recurrent")
     decays: list[Decay] = Field(min_length=1, description="λ levels of the leaky variants")
     tasks: list[TaskName] = Field(min_length=1, description="tasks with temporal structure")  # type: ignore[valid-type]
-    gaps: list[NonNegativeInt] = Field(min_length=1, description="gaps between temporal-xor's events")
+    gaps: list[NonNegativeInt] = Field(min_length=1, description="gaps between temporal-xor's two events (memory "
+                                                                 "span, at parity over separate channels)")
+    events: list[Annotated[int, Field(strict=True, ge=2, le=5)]] = Field(
+        min_length=1, description="numbers of events K of the order task (temporal-xor, label first-last, shared "
+                                  "channels, gap event_gap): the complexity knob")
+    event_gap: NonNegativeInt = Field(description="the gap between the order task's events")
+    audit_tasks: list[TaskName] = Field(description="the tasks whose networks are audited (one of tasks)")  # type: ignore[valid-type]
     matched_control: bool = Field(description="add a feed-forward network as wide as the recurrent one has "
                                               "weights (the parameter-matched control)")
 
     def trained_tasks(self):
         return list(self.tasks)
 
+    @model_validator(mode="after")
+    def _audit_tasks_are_tasks(self):
+        unknown = [t for t in self.audit_tasks if t not in self.tasks]
+        if unknown:
+            raise ValueError(f"parameter 'audit_tasks' must list tasks of tasks {self.tasks}, got {unknown}")
+        return self
+
     PROFILES = {
         "smoke": dict(variants=["LIF", "RLIF"], decays=[0.5], tasks=["temporal-xor", "seq-digits"], gaps=[5],
+                      events=[2, 3], event_gap=5, audit_tasks=["seq-digits"],
                       matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
                       restarts=1, square_queries=20, attack_losses=["margin"]),
-        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9], tasks=["temporal-xor", "seq-digits"],
-                      gaps=[0, 5, 20], matched_control=True,
-                      epochs={"temporal-xor": 20, "seq-digits": 20}, n_train=1024, n_test=512,
-                      radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=32,
+        "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9],
+                      tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 20], events=[2, 3, 4, 5],
+                      event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
+                      epochs={"temporal-xor": 40, "seq-digits": 40, "japanese-vowels": 40}, n_train=1024, n_test=512,
+                      radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=128,
                       pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"]),
         "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
-                     tasks=["temporal-xor", "mnist1d", "seq-digits"], gaps=[0, 5, 10, 20, 40], matched_control=True,
-                     epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40}, n_train=4000, n_test=1000,
+                     tasks=["temporal-xor", "mnist1d", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20, 40],
+                     events=[2, 3, 4, 5], event_gap=5, audit_tasks=["seq-digits", "mnist1d"], matched_control=True,
+                     epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40, "japanese-vowels": 60},
+                     n_train=4000, n_test=1000,
                      radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], flips=[0, 1, 2, 4, 8, 16, 64],
                      noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=128, pgd_steps=50, restarts=3,
                      square_queries=300, attack_losses=["ce", "margin"]),
@@ -426,10 +450,81 @@ class Reproducibility(BaseModel):
         return {}
 
 
+
+def check_model_variants(value):
+    """A list of variant names of any registered neuron model (``PLIF``, ``RALIF-noreset``), canonical."""
+    names = [value] if isinstance(value, str) else list(value)
+    if not names:
+        raise ValueError("must name at least one variant, e.g. ['PLIF', 'RPLIF', 'ALIF', 'RALIF']")
+    return [Variant.parse(n).name for n in names]
+
+
+ModelVariants = Annotated[list[str], BeforeValidator(check_model_variants)]
+
+
+@register
+class Learned(_Tasks, Experiment):
+    """07: learned leak (PLIF) and adaptive threshold (ALIF), feed-forward and recurrent, on the tasks of
+    02 (memory, retention noise) and 03 (streams, SynOps); fixed-λ LIF is read from 02's and 03's records."""
+
+    name: ClassVar[str] = "07_learned_and_adaptive"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:learned_runs"
+    variants: ModelVariants = Field(description="learned / adaptive variants trained on delayed-recall and the "
+                                                "analog task (any registered neuron model)")
+    decay: Decay = Field(description="λ of every variant: PLIF's initial λ, ALIF's fixed λ")
+    beta: NonNegativeFloat = Field(description="ALIF's threshold adaptation strength β (θ + β a)")
+    delays: list[NonNegativeInt] = Field(min_length=1, description="delays D of delayed-recall (a subset of "
+                                                                   "02_leakage's, to compare with its λ sweep)")
+    retention_noise: list[NonNegativeFloat] = Field(min_length=2, description="background spike rates during "
+                                                    "the delay (the retention-noise measure; 0 first)")
+    second_task: TaskName = Field(description="the analog task (02_leakage's second_task)")  # type: ignore[valid-type]
+    stream_task: TaskName = Field(description="the task streamed without reset (03_reset's stream_task)")  # type: ignore[valid-type]
+    stream_decay: Decay = Field(description="λ of the ALIF / ALIF-noreset pair on streams (one of 03_reset's)")
+    stream_length: PositiveInt = Field(description="samples per test stream (03_reset's stream_length)")
+
+    def trained_tasks(self):
+        return ["delayed-recall", self.second_task, self.stream_task]
+
+    @model_validator(mode="after")
+    def _noise_starts_clean(self):
+        if self.retention_noise[0] != 0.0:
+            raise ValueError(f"parameter 'retention_noise' must start at 0.0 (the clean accuracy), "
+                             f"got {self.retention_noise}")
+        if any(level > 1.0 for level in self.retention_noise):
+            raise ValueError(f"parameter 'retention_noise' holds spike probabilities in [0, 1], "
+                             f"got {self.retention_noise}")
+        return self
+
+    PROFILES = {
+        "smoke": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[4],
+                      retention_noise=[0.0, 0.2], second_task="seq-digits", stream_task="digits",
+                      stream_decay=0.5, stream_length=4,
+                      epochs={"delayed-recall": 2, "seq-digits": 2, "digits": 2}, n_train=256, n_test=128),
+        "quick": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[4, 16],
+                      retention_noise=[0.0, 0.1, 0.2, 0.3], second_task="seq-digits", stream_task="digits",
+                      stream_decay=0.9, stream_length=16,
+                      epochs={"delayed-recall": 20, "seq-digits": 20, "digits": 10}, n_train=1024, n_test=512),
+        "full": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[4, 16, 32],
+                     retention_noise=[0.0, 0.1, 0.2, 0.3], second_task="mnist1d", stream_task="digits",
+                     stream_decay=0.9, stream_length=50,
+                     epochs={"delayed-recall": 60, "mnist1d": 60, "digits": 40}, n_train=4096, n_test=1024),
+    }
+
+
+@register
+class Recommendations(Experiment):
+    """08: what to use when -- recommendations computed by a rule from the judged effects of 02 - 04 and
+    07; trains nothing of its own (reads, and trains any missing, runs of those chapters)."""
+
+    name: ClassVar[str] = "08_recommendations"
+    runs_function: ClassVar[str | None] = None
+    PROFILES = {"smoke": {}, "quick": {}, "full": {}}
+
 COMMON = {
-    "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, device="auto", workers=1, scheduler=None),
-    "quick": dict(seeds=12, hidden=[64], batch_size=64, lr=3e-3, device="auto", workers=2, scheduler=None),
-    "full": dict(seeds=20, hidden=[256], batch_size=64, lr=2e-3, device="auto", workers=1, scheduler=None),
+    "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, patience=None, device="auto", workers=1,
+                  scheduler=None),
+    "quick": dict(seeds=16, hidden=[64], batch_size=64, lr=3e-3, patience=5, device="auto", workers=2, scheduler=None),
+    "full": dict(seeds=24, hidden=[256], batch_size=64, lr=2e-3, patience=10, device="auto", workers=1, scheduler=None),
 }
 
 def check_profile(profile: str) -> str:

@@ -21,7 +21,7 @@ from snnlib.study import config
 def common(cfg, **extra) -> dict:
     """The run parameters every run of an experiment shares."""
     return dict(experiment=cfg.name, profile=cfg.profile, hidden=list(cfg.hidden), batch_size=cfg.batch_size,
-                lr=cfg.lr, device=cfg.device, **extra)
+                lr=cfg.lr, patience=cfg.patience, device=cfg.device, **extra)
 
 
 def task_params(cfg, task: str, **extra) -> dict:
@@ -66,7 +66,8 @@ def leakage_runs(cfg) -> list[dict]:
         for delay in cfg.delays:
             measures, mp = [], {}
             if delay == cfg.robust_delay:
-                measures, mp = ["audit", "generalization"], audit_params(cfg, delays=list(cfg.delays))
+                measures = ["audit", "generalization", "retention_noise"]
+                mp = audit_params(cfg, delays=list(cfg.delays), retention_noise=list(cfg.retention_noise))
             runs += [dict(common(cfg), task="delayed-recall", task_params=task_params(cfg, "delayed-recall", delay=delay),
                           variant="LIF", decay=float(lam), epochs=cfg.epochs_for("delayed-recall"), seed=s,
                           measures=measures, measure_params=mp) for s in range(cfg.seeds)]
@@ -130,19 +131,30 @@ def matched_width(n_inputs: int, hidden: int, n_classes: int) -> int:
     return round((n_inputs * hidden + hidden + hidden * hidden + hidden * n_classes) / (n_inputs + 1 + n_classes))
 
 
+#: the order task of C4's complexity knob: the label depends on the order of K typed events on shared
+#: channels (snnlib.data.temporal_xor), which integrators that count events cannot tell apart
+ORDER_TASK = dict(label="first-last", channels="shared")
+
+
+def temporal_xor_settings(cfg) -> list[dict]:
+    """temporal-xor's task parameters in 04: the gap sweep at two events (parity, separate channels: memory
+    span), then the order task at every K of ``events`` at ``event_gap`` (interaction as a knob)."""
+    span = [task_params(cfg, "temporal-xor", gap=g) for g in cfg.gaps]
+    order = [task_params(cfg, "temporal-xor", gap=cfg.event_gap, n_events=k, **ORDER_TASK) for k in cfg.events]
+    return span + order
+
+
 def recurrence_runs(cfg) -> list[dict]:
-    """04 (C4): each variant at each λ (leaky ones) on every task; temporal-xor at every gap of ``gaps``.
-    With ``matched_control``, each recurrent variant's feed-forward twin is trained again as wide as the
-    recurrent layer has weights. Every run is audited, but on temporal-xor only at the middle gap."""
+    """04 (C4): each variant at each λ (leaky ones) on every task; temporal-xor at every setting of
+    :func:`temporal_xor_settings`. With ``matched_control``, each recurrent variant's feed-forward twin is
+    trained again as wide as the recurrent layer has weights. The networks of ``audit_tasks`` are audited."""
     import json
 
     runs = []
-    robust_gap = sorted(cfg.gaps)[len(cfg.gaps) // 2]
     for task in cfg.tasks:
-        settings = [task_params(cfg, task, gap=g) for g in cfg.gaps] if task == "temporal-xor" else [task_params(cfg, task)]
+        settings = temporal_xor_settings(cfg) if task == "temporal-xor" else [task_params(cfg, task)]
+        extra = dict(measures=["audit"], measure_params=audit_params(cfg)) if task in cfg.audit_tasks else {}
         for tp in settings:
-            audited = tp.get("gap", robust_gap) == robust_gap
-            extra = dict(measures=["audit"], measure_params=audit_params(cfg)) if audited else {}
             pairs = variant_decays(cfg.variants, cfg.decays)
             runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
                           seed=s, **extra) for v, lam in pairs for s in range(cfg.seeds)]
@@ -180,3 +192,31 @@ RUNS = _RunsByExperiment()
 def runs_of(cfg) -> list[dict]:
     """The runs of the experiment ``cfg`` configures (its declared ``runs_function``)."""
     return config.runs_function(cfg.name)(cfg)
+
+
+def learned_runs(cfg) -> list[dict]:
+    """07: the learned / adaptive ``variants`` (PLIF, ALIF, feed-forward and recurrent) at ``decay`` on
+    delayed-recall at every delay (with the retention-noise measure) and on ``second_task``; and the
+    feed-forward ALIF with and without reset at ``stream_decay`` on ``stream_task``, tested on streams.
+
+    Task sizes, epochs, hidden sizes and seeds are the profile's, as in 02_leakage and 03_reset, so that
+    their fixed-λ LIF records are the comparison (read from those chapters, never trained here)."""
+    neuron_params = lambda v: dict(beta=cfg.beta) if Variant.parse(v).neuron == "ALIF" else {}  # noqa: E731
+    noise = dict(retention_noise=list(cfg.retention_noise))
+    runs = []
+    for v in cfg.variants:
+        for delay in cfg.delays:
+            runs += [dict(common(cfg), task="delayed-recall", task_params=task_params(cfg, "delayed-recall", delay=delay),
+                          variant=v, neuron_params=neuron_params(v), decay=float(cfg.decay),
+                          epochs=cfg.epochs_for("delayed-recall"), seed=s, measures=["retention_noise"],
+                          measure_params=noise) for s in range(cfg.seeds)]
+        task = cfg.second_task
+        runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v,
+                      neuron_params=neuron_params(v), decay=float(cfg.decay), epochs=cfg.epochs_for(task), seed=s)
+                 for s in range(cfg.seeds)]
+    task = cfg.stream_task
+    runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, neuron_params=dict(beta=cfg.beta),
+                  decay=float(cfg.stream_decay), epochs=cfg.epochs_for(task), seed=s, measures=["stream"],
+                  measure_params=dict(stream_length=cfg.stream_length))
+             for v in ("ALIF", "ALIF-noreset") for s in range(cfg.seeds)]
+    return runs
