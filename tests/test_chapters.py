@@ -20,13 +20,13 @@ def registry(monkeypatch):
 
 
 def a_new_chapter():
-    """A chapter 07 declared the way a new chapter is: one registered class (here a copy of 01's runs)."""
+    """A chapter 09 declared the way a new chapter is: one registered class (here a copy of 01's runs)."""
 
     @config.register
     class Adaptation(config.Baseline):
-        """07: a new chapter that trains."""
+        """09: a new chapter that trains."""
 
-        name: ClassVar[str] = "07_adaptation"
+        name: ClassVar[str] = "09_adaptation"
         runs_function: ClassVar[str | None] = "snnlib.study.runs:baseline_runs"
 
     return Adaptation
@@ -35,20 +35,21 @@ def a_new_chapter():
 def test_the_appendix_is_built_last_even_after_a_higher_number(registry, capsys):
     a_new_chapter()
     assert config.chapters() == ["01_dynamics_and_baseline", "02_leakage", "03_reset", "04_recurrence",
-                                 "05_summary", "07_adaptation", "06_reproducibility"]
+                                 "05_summary", "07_learned_and_adaptive", "08_recommendations", "09_adaptation",
+                                 "06_reproducibility"]
     assert config.chapters("appendix") == ["06_reproducibility"]
     assert cli.main(["chapters"]) == 0
     assert capsys.readouterr().out.split() == config.chapters()
     assert cli.main(["chapters", "--part", "body"]) == 0
-    assert capsys.readouterr().out.split()[-1] == "07_adaptation"
+    assert capsys.readouterr().out.split()[-1] == "09_adaptation"
 
 
 def test_one_declaration_puts_a_chapter_in_the_sweep_and_the_command_line(registry, monkeypatch, capsys):
     a_new_chapter()
-    assert "07_adaptation" in cli.runs_experiments() and "07_adaptation" in runs.RUNS
-    cfg = config.resolve("07_adaptation", "smoke")
+    assert "09_adaptation" in cli.runs_experiments() and "09_adaptation" in runs.RUNS
+    cfg = config.resolve("09_adaptation", "smoke")
     built = runs.runs_of(cfg)
-    assert built and {r["experiment"] for r in built} == {"07_adaptation"}
+    assert built and {r["experiment"] for r in built} == {"09_adaptation"}
     trained = []
 
     def run_grid(every, **kwargs):  # stands in for training: records what `train all` would train
@@ -62,7 +63,7 @@ def test_one_declaration_puts_a_chapter_in_the_sweep_and_the_command_line(regist
     monkeypatch.setattr(sweep, "run_grid", run_grid)
     assert cli.main(["train", "all", "--profile", "smoke", "--no-progress"]) == 0
     assert {r["experiment"] for r in trained} == set(config.training_experiments())
-    assert "07_adaptation" in capsys.readouterr().err
+    assert "09_adaptation" in capsys.readouterr().err
 
 
 def test_a_chapter_that_trains_nothing_says_so(registry):

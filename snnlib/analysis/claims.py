@@ -13,17 +13,23 @@ Effects and their smallest effect sizes of interest (SESOI), in the effect's own
 
     C1  leakage trades memory retention against robustness (02_leakage; small λ = strong leak)
         memory      per-seed Spearman ρ(λ, test accuracy), delayed-recall, at each delay               +   0.3
-        robustness  per-seed Spearman ρ(λ, chance-corrected robust accuracy) at the middle budget:
-                    spike flips on delayed-recall (the same networks), L∞ on the analog task        -   0.3
+        robustness  per-seed Spearman ρ(λ, robustness) on the memory arm's networks at robust_delay:
+                    retention noise (background spikes during the delay; area under the
+                    chance-corrected accuracy curve over the rates), and the attack audits (area
+                    over the spike-flip budgets; over the L∞ radii of the analog task)              -   0.3
     C2  reset is essential for uninterrupted processing (03_reset), per λ, feed-forward and recurrent,
-        trained on single samples and on streams
+        trained on single samples and on streams of a temporal task (seq-digits)
         stream      drop(no reset) - drop(hard reset), drop = accuracy at position 1 - mean at ≥ 2   +   0.02
     C3  reset buys efficiency (03_reset), per task and λ, feed-forward
-        SynOps      hidden-layer SynOps per sample, (no reset - hard) / hard, at matched accuracy   +   0.05
-    C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task, gap, λ
-        accuracy    recurrent - feed-forward (matched pair: same width)                               +   0.02
+        frontier    SynOps each mode needs to reach the same accuracy on its rate-regularisation
+                    frontier, (no reset - hard) / hard                                              +   0.05
+        SynOps      unregularised hidden SynOps, (no reset - hard) / hard, at matched accuracy      +   0.05
+    C4  recurrence enriches complex dynamics, at a cost of robustness (04_recurrence), per task and λ
+        growth      per-seed slope along K (events whose order decides the label, shared channels,
+                    a fixed gap) of recurrent - feed-forward accuracy, per added event              +   0.01
+        accuracy    recurrent - feed-forward (matched pair: same width), each gap and K            +   0.02
         parameters  recurrent - feed-forward as wide as the recurrent layer has weights              +   0.02
-        robustness  chance-corrected robust accuracy, recurrent - feed-forward                        -   0.05
+        robustness  chance-corrected robustness (area over the L∞ radii), recurrent - feed-forward   -   0.05
     G   generalization, two-sided: train - test gap and accuracy at untrained delays along λ (02);
         gap, no reset - hard (03); gap, recurrent - feed-forward (04)                                 0   0.3 / 0.02
 

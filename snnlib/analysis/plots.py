@@ -451,3 +451,42 @@ def frontier(points: pd.DataFrame, x: str, y: str, col: str, hue: str, col_wrap:
     grid.figure.legend(list(handles.values()), list(handles), loc="upper center", frameon=False,
                        ncol=min(len(handles), 6), fontsize="small", bbox_to_anchor=(0.5, 0.0))
     return grid
+
+
+def learned_decays(values: pd.DataFrame, x: str = "setting", hue: str = "variant", ylabel: str = "learned λ"):
+    """Violins of per-neuron learned λ (one value per neuron and seed, column ``decay``) per ``x`` level
+    (a task and delay), split by ``hue`` (feed-forward / recurrent variant)."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * values[x].nunique()), 3.2))
+    levels = list(dict.fromkeys(values[hue]))
+    sns.violinplot(data=values, x=x, y="decay", hue=hue, hue_order=levels, cut=0, inner="quartile",
+                   density_norm="width", palette=_palette(hue, levels), ax=ax)
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1)
+    return ax
+
+
+def pareto(points: pd.DataFrame, x: str = "hidden_synops", y: str = "accuracy", colour: str = "robustness",
+           label: str = "label", col: str = "task", col_wrap: int = 2, height: float = 3.0):
+    """Accuracy against SynOps per variant and λ (one point each, labelled), coloured by robustness (grey
+    where not measured), one panel per ``col`` level; the points no other point beats on both axes (the
+    Pareto front: fewer SynOps and higher accuracy) are joined by a line."""
+    cols = list(dict.fromkeys(points[col]))
+    grid = sns.FacetGrid(points, col=col, col_order=cols, col_wrap=min(col_wrap, len(cols)), height=height,
+                         aspect=1.4, sharex=False, sharey=False)
+    norm = plt.Normalize(0, 1)
+    for name, ax in zip(cols, grid.axes.flat):
+        part = points[points[col] == name]
+        has = part[colour].notna()
+        ax.scatter(part.loc[~has, x], part.loc[~has, y], color="0.7", s=25)
+        ax.scatter(part.loc[has, x], part.loc[has, y], c=part.loc[has, colour], cmap="viridis", norm=norm, s=30)
+        for _, p in part.iterrows():
+            ax.annotate(p[label], (p[x], p[y]), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        front = part.sort_values([x, y], ascending=[True, False])
+        front = front[front[y] >= front[y].cummax()]
+        ax.plot(front[x], front[y], color="0.3", lw=0.8, ls=":")
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("hidden SynOps per sample", "test accuracy")
+    sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
+    grid.figure.colorbar(sm, ax=list(grid.axes.flat), label="chance-corrected robustness (grey: not audited)")
+    return grid
