@@ -11,7 +11,8 @@ The package is grouped by role:
 
 The public API, stable from one version to the next, is exported here::
 
-    Variant, VariantNode, build_snn, get_task, run, trained_model, run_grid, audit, code_fingerprint
+    Variant, VariantNode, build_snn, get_task, run, trained_model, run_grid, audit, code_fingerprint,
+    NeuronDynamics, register_neuron
 
 Names are loaded on first use (PEP 562), so ``import snnlib`` -- and the command line -- start without
 importing torch. Tensor layout throughout: time first, ``[T, B, features]``.
@@ -34,6 +35,8 @@ _API = {
     "run_grid": "snnlib.study.sweep",
     "audit": "snnlib.measure.audit",
     "code_fingerprint": "snnlib.study.fingerprint",
+    "NeuronDynamics": "snnlib.model.dynamics",
+    "register_neuron": "snnlib.model.dynamics",
 }
 __all__ = list(_API)
 

@@ -176,3 +176,32 @@ def flag_table(flags: pd.DataFrame) -> pd.DataFrame:
                                                "full-range radius"]})
     shown = failed.assign(decay=failed["decay"].map(lambda d: f"{d:g}")).rename(columns={"label": "variant", "decay": "λ"})
     return shown.set_index(["task", "variant", "λ"])
+
+
+#: at most this share of runs may keep the last epoch they were allowed (the convergence criterion)
+MAX_UNCONVERGED = 0.05
+
+
+def convergence_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Per task and variant: runs, how many kept the last epoch they were allowed (``best_at_last``: their
+    validation accuracy was still rising when training stopped) and their share, and how many ended with a
+    training loss above 90% of chance guessing's (``at_chance``: did not learn, e.g. strong leak at long
+    delays; reported apart and left out of the share). Runs without a validation split are left out."""
+    import math
+
+    df = records[records["best_epoch"].notna() & records["val_accuracy"].notna()].copy()
+    if df.empty:
+        return pd.DataFrame(columns=["task", "variant", "runs", "at_chance", "best_at_last", "share"])
+    df["at_chance"] = df["final_train_loss"] > 0.9 * df["chance"].map(lambda c: -math.log(c))
+    df["best_at_last"] = (df["best_epoch"] == df["epochs"] - 1) & ~df["at_chance"]
+    table = df.groupby(["task", "variant"]).agg(runs=("key", "size"), at_chance=("at_chance", "sum"),
+                                                best_at_last=("best_at_last", "sum")).reset_index()
+    table["share"] = table["best_at_last"] / (table["runs"] - table["at_chance"]).clip(lower=1)
+    return table
+
+
+def unconverged_share(records: pd.DataFrame) -> float:
+    """The share of runs (those at chance aside) that kept the last epoch they were allowed."""
+    table = convergence_table(records)
+    learned = (table["runs"] - table["at_chance"]).sum()
+    return float(table["best_at_last"].sum() / learned) if learned else float("nan")

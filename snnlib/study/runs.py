@@ -81,11 +81,13 @@ def leakage_runs(cfg) -> list[dict]:
 def reset_runs(cfg) -> list[dict]:
     """03 (C2, C3): every reset mode, leaky (at each λ) and not, feed-forward and recurrent where listed.
 
-    - on every task: trained on single samples (efficiency; on ``stream_task`` also tested on streams of
-      ``stream_length`` samples with the state never cleared);
-    - on ``stream_task`` with ``train_stream_length >= 2``: trained on streams too (state carried across
-      samples during training), tested on the same test streams;
-    - the efficiency frontier: the feed-forward variants again at every non-zero ``rate_regs`` strength.
+    - on every task: the feed-forward variants trained on single samples (efficiency); on ``stream_task``
+      the recurrent ones too, all tested on streams of ``stream_length`` samples with the state never
+      cleared (C2 compares reset modes feed-forward and recurrent; C3 feed-forward only);
+    - on ``stream_task`` with ``train_stream_length >= 2``: the feed-forward variants trained on streams too
+      (state carried across samples during training), tested on the same test streams;
+    - the efficiency frontier: on every task but ``stream_task``, the feed-forward variants again at every
+      non-zero ``rate_regs`` strength.
     """
     runs = []
     pairs = variant_decays(cfg.variants, cfg.decays)
@@ -94,19 +96,19 @@ def reset_runs(cfg) -> list[dict]:
         streamed = task == cfg.stream_task
         for v, lam in pairs:
             for reg in cfg.rate_regs:
-                if reg and Variant.parse(v).recurrent:
+                if Variant.parse(v).recurrent and (reg or not streamed) or (reg and streamed):
                     continue
                 runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                               rate_reg=float(reg), epochs=cfg.epochs_for(task), seed=s,
                               measures=["stream"] if streamed and not reg else [],
                               measure_params=stream_mp if streamed and not reg else {})
                          for s in range(cfg.seeds)]
-    if cfg.train_stream_length:
+    if cfg.train_stream_length:  # feed-forward networks trained on streams
         task = cfg.stream_task
         runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                       train_stream=cfg.train_stream_length, epochs=cfg.epochs_for(task), seed=s,
                       measures=["stream"], measure_params=stream_mp)
-                 for v, lam in pairs for s in range(cfg.seeds)]
+                 for v, lam in pairs if not Variant.parse(v).recurrent for s in range(cfg.seeds)]
     return runs
 
 
@@ -144,28 +146,35 @@ def temporal_xor_settings(cfg) -> list[dict]:
     return span + order
 
 
+def needs_matched_control(task: str, task_params: dict) -> bool:
+    """Whether a setting of 04 gets the parameter-matched wide feed-forward control: every task but
+    temporal-xor's gap sweep, whose question is memory span, not what the recurrent weights buy."""
+    return task != "temporal-xor" or task_params.get("label", "parity") != "parity"
+
+
 def recurrence_runs(cfg) -> list[dict]:
     """04 (C4): each variant at each λ (leaky ones) on every task; temporal-xor at every setting of
     :func:`temporal_xor_settings`. With ``matched_control``, each recurrent variant's feed-forward twin is
-    trained again as wide as the recurrent layer has weights. The networks of ``audit_tasks`` are audited."""
+    trained again as wide as the recurrent layer has weights. The networks of ``audit_tasks`` are audited
+    (the matched pairs, not the wide controls)."""
     import json
 
     runs = []
     for task in cfg.tasks:
         settings = temporal_xor_settings(cfg) if task == "temporal-xor" else [task_params(cfg, task)]
         extra = dict(measures=["audit"], measure_params=audit_params(cfg)) if task in cfg.audit_tasks else {}
+        # the wide feed-forward controls answer the accuracy question only: they are not audited
         for tp in settings:
             pairs = variant_decays(cfg.variants, cfg.decays)
             runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
                           seed=s, **extra) for v, lam in pairs for s in range(cfg.seeds)]
-            if cfg.matched_control and len(cfg.hidden) == 1:
+            if cfg.matched_control and len(cfg.hidden) == 1 and needs_matched_control(task, tp):
                 n_in, n_out = task_shape(task, json.dumps(tp, sort_keys=True))
                 wide = [matched_width(n_in, cfg.hidden[0], n_out)]
                 twins = [(v.with_recurrence(False).name, lam) for v, lam in
                          ((Variant.parse(name), lam) for name, lam in pairs) if v.recurrent]
                 runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
-                              epochs=cfg.epochs_for(task), seed=s, **extra) for v, lam in twins
-                         for s in range(cfg.seeds)]
+                              epochs=cfg.epochs_for(task), seed=s) for v, lam in twins for s in range(cfg.seeds)]
     return runs
 
 
