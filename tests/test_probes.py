@@ -37,3 +37,10 @@ def test_a_network_at_chance_on_the_full_test_set_is_not_audited():
     assert not gate["above"] and gate["n"] == 200
     params = dict(measure_params=dict(audit_samples=8), seed=0, measures=["audit"])
     assert "at chance on the full test set" in measuring.measure_audit(silent, task, params, None)["audit_skipped"]
+
+
+def test_energy_per_inference_is_synops_times_the_cited_energy_per_operation():
+    from snnlib.analysis import report
+
+    assert report.energy_per_inference(2000.0, 0.9) == 1.8  # 2000 accumulates of 0.9 pJ = 1.8 nJ
+    assert report.ENERGY_PER_SYNOP_PJ["fp32 add (45 nm)"] == 0.9

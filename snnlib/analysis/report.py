@@ -205,3 +205,15 @@ def unconverged_share(records: pd.DataFrame) -> float:
     table = convergence_table(records)
     learned = (table["runs"] - table["at_chance"]).sum()
     return float(table["best_at_last"].sum() / learned) if learned else float("nan")
+
+
+#: energy of one synaptic operation (an accumulate) in picojoules, 45 nm CMOS: a 32-bit floating-point add
+#: 0.9 pJ, a 32-bit integer add 0.1 pJ (M. Horowitz, "Computing's energy problem (and what we can do about
+#: it)", ISSCC 2014, table of energies per operation). An order of magnitude, not a hardware measurement:
+#: memory access, which dominates on real chips, is left out.
+ENERGY_PER_SYNOP_PJ = {"fp32 add (45 nm)": 0.9, "int32 add (45 nm)": 0.1}
+
+
+def energy_per_inference(synops: pd.Series | float, pj_per_op: float) -> pd.Series | float:
+    """Energy of one inference in nanojoules from its synaptic operations: ``SynOps × E_op`` (pJ) / 1000."""
+    return synops * pj_per_op / 1000.0
