@@ -311,11 +311,8 @@ def cmd_claims(args) -> int:
     if frames is None:
         print(f"no records of the {args.profile} profile; run the experiments first (make book)", file=sys.stderr)
         return 0
-    if args.stability:
-        table = claims.assess(frames, args.profile).stability
-    else:
-        table = claims.claims_table(claims.judge(claims.effects(*(frames[n] for n in claims.EXPERIMENTS),
-                                                                profile=args.profile)))
+    study = claims.assess(frames, args.profile)
+    table = study.stability if args.stability else claims.claims_table(study.judged)
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False)
     else:

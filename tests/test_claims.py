@@ -301,7 +301,7 @@ def test_the_claims_table_has_every_column_the_command_prints():
     table = claims.claims_table(judged)
     assert list(table.columns) == ["claim", "arm", "primary", "family", "effect", "task", "lambda", "point",
                                    "point_value", "estimate", "ci_low", "ci_high", "p", "p_adjusted", "sesoi",
-                                   "n_seeds", "verdict", "note"]
+                                   "n_seeds", "verdict", "note", "mc_se"]
     assert set(table["verdict"]) <= {"supported", "not supported", "negligible", "inconclusive", "higher", "lower",
                                      "saturated"}
     assert set(table["family"]) == {"confirmatory", "exploratory"}
@@ -438,3 +438,21 @@ def test_snnlib_claims_prints_the_families_and_the_stability_table(monkeypatch, 
     assert list(stability.columns) == ["claim", "main_verdict", "perturbation", "verdict", "same_as_main", "share_kept"]
     assert set(stability["claim"]) == {"C1", "C2", "C3", "C4"}
     assert "leave out seed 11" in set(stability["perturbation"])
+
+
+def test_attack_redraws_give_a_monte_carlo_error_and_a_stability_perturbation():
+    lk, rs, rc = frames()
+    rng = np.random.default_rng(9)
+
+    def redrawn(audit_rows):  # the same audit with the robust accuracy moved by a small random amount
+        return [[{**row, "accuracy": min(row["clean"], row["accuracy"] + rng.normal(0, 0.01))} for row in audit_rows]
+                for _ in range(2)]
+
+    rc["audit_redraws"] = [redrawn(a) if isinstance(a, list) and s < 4 else None for a, s in zip(rc["audit"], rc["seed"])]
+    study = claims.assess({"02_leakage": lk, "03_reset": rs, "04_recurrence": rc}, PROFILE)
+    robust = primary_of(study.judged, "C4", "robustness")
+    assert 0 < robust["mc_se"] < robust["sesoi"] / 4  # 0.01 per audit on 4 of 12 seeds: far below the SESOI
+    assert math.isnan(primary_of(study.judged, "C2", "stream")["mc_se"])  # no audit: nothing to redraw
+    perturbations = set(study.stability["perturbation"])
+    assert {"attack redraw 1", "attack redraw 2"} <= perturbations and "attack redraws" not in perturbations
+

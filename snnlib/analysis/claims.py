@@ -901,6 +901,54 @@ class Assessment(NamedTuple):
 EXPERIMENTS = ("02_leakage", "03_reset", "04_recurrence")
 
 
+def redraw_frames(frames: dict[str, pd.DataFrame]) -> list[dict[str, pd.DataFrame]]:
+    """One copy of the study per attack redraw ``k = 1, 2, ...``: every run audited with redraws
+    (``audit_redraws``) takes its ``k``-th redraw's audit in place of its first; the others keep theirs.
+    Empty when no run has a redraw."""
+    count = max((len(r) for df in frames.values() if "audit_redraws" in df
+                 for r in df["audit_redraws"] if isinstance(r, list)), default=0)
+    out = []
+    for k in range(count):
+        study = {}
+        for name, df in frames.items():
+            if "audit_redraws" in df:
+                df = df.assign(audit=[r[k] if isinstance(r, list) and len(r) > k else a
+                                      for a, r in zip(df["audit"], df["audit_redraws"])])
+            study[name] = df
+        out.append(study)
+    return out
+
+
+def _redraw_seeds(frames: dict[str, pd.DataFrame]) -> set:
+    return {s for df in frames.values() if "audit_redraws" in df
+            for s, r in zip(df["seed"], df["audit_redraws"]) if isinstance(r, list) and r}
+
+
+def monte_carlo_se(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame], seeds: set) -> pd.Series:
+    r"""Per effect row, the Monte-Carlo standard error that the attacks' randomness adds to its estimate:
+    with :math:`e_{s,k}` the per-seed effect of seed :math:`s` under draw :math:`k` (the first audit and
+    every redraw), :math:`\hat\sigma^2` the mean over the redrawn ``seeds`` of the variance over draws, and
+    :math:`n` the seeds of the estimate, :math:`\mathrm{SE}_{MC} = \sqrt{\hat\sigma^2 / n}`. NaN for rows
+    the redraws do not move (no audit) or without redraws."""
+    key = ["claim", "arm", "effect", "task", "contrast"]
+    # every table comes from effects() over the same runs, so its rows are in the same order
+    tables = [t["values"].tolist() for t in redraws
+              if len(t) == len(rows) and (t[key].to_numpy() == rows[key].to_numpy()).all()]
+    if len(tables) != len(redraws):
+        raise ValueError("every redraw's effect table must have the rows of the main table, in order")
+    out = []
+    for i, (_, row) in enumerate(rows.iterrows()):
+        values = row["values"]
+        draws = [t[i] for t in tables]
+        if not isinstance(values, pd.Series) or not seeds or any(not isinstance(d, pd.Series) for d in draws):
+            out.append(math.nan)
+            continue
+        per_seed = pd.concat([values, *draws], axis=1).loc[lambda d: d.index.isin(seeds)].dropna()
+        variance = per_seed.var(axis=1, ddof=1)
+        out.append(math.sqrt(variance.mean() / len(values)) if len(variance) and variance.max() > 0 else math.nan)
+    return pd.Series(out, index=rows.index, dtype=float)
+
+
 def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
            redraws: Sequence[pd.DataFrame] | None = None, raw_leak: pd.DataFrame | None = None,
            extra_rows: Sequence[dict] | None = None) -> Assessment:
@@ -908,15 +956,21 @@ def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
     04_recurrence (:func:`study_frames`). Every chapter and the summary call this, so a claim has one
     verdict everywhere. ``extra_rows``: further unjudged effect rows (e.g. chapter 07's,
     :func:`snnlib.analysis.learned.learned_effects`) appended to the *exploratory* family: they are
-    judged with the other rows, and never vote on C1 - C4."""
+    judged with the other rows, and never vote on C1 - C4. ``redraws``: effect tables of the attack
+    redraws; by default those the records hold (:func:`redraw_frames`), which also give each audited row
+    its Monte-Carlo standard error (``mc_se``, :func:`monte_carlo_se`)."""
     missing = [name for name in EXPERIMENTS if name not in frames]
     if missing:
         raise ValueError(f"frames lacks the records of {missing}; it needs {list(EXPERIMENTS)}")
     rows = effects(*(frames[name] for name in EXPERIMENTS), profile=profile)
+    if redraws is None:  # the attack redraws the records hold
+        redraws = [effects(*(study[name] for name in EXPERIMENTS), profile=profile)
+                   for study in redraw_frames(frames)] or None
+    mc_se = monte_carlo_se(rows, redraws or [], _redraw_seeds(frames))
     if extra_rows:
         extra = pd.DataFrame(list(extra_rows)).assign(primary=False, primary_reason="", family="exploratory")
         rows = pd.concat([rows, extra], ignore_index=True)
-    judged = judge(rows)
+    judged = judge(rows).assign(mc_se=mc_se.reindex(rows.index))
     table = stability(rows, redraws=redraws, raw_leak=raw_leak)
     return Assessment(rows, judged, verdicts(judged, table), table)
 
@@ -986,10 +1040,12 @@ def family_arithmetic(judged: pd.DataFrame, alpha: float = 0.05) -> dict:
 
 def claims_table(judged: pd.DataFrame) -> pd.DataFrame:
     """The effects table of ``snnlib claims``: claim, arm, primary, family, effect, task, λ, operating
-    point, estimate, interval (at the family's adjusted level), p, adjusted p, SESOI, seeds, verdict, note."""
-    return judged[["claim", "arm", "primary", "family", "effect", "task", "decay", "point", "point_value", "estimate",
-                   "ci_low", "ci_high", "p", "p_adjusted", "sesoi", "n_seeds", "verdict", "note"]
-                  ].rename(columns={"decay": "lambda"})
+    point, estimate, interval (at the family's adjusted level), p, adjusted p, SESOI, seeds, verdict, note,
+    and the Monte-Carlo standard error of the attacks (``mc_se``, NaN where there is none)."""
+    columns = ["claim", "arm", "primary", "family", "effect", "task", "decay", "point", "point_value", "estimate",
+               "ci_low", "ci_high", "p", "p_adjusted", "sesoi", "n_seeds", "verdict", "note"]
+    table = judged.reindex(columns=columns + ["mc_se"])
+    return table.rename(columns={"decay": "lambda"})
 
 
 def masking_flags(records: pd.DataFrame) -> pd.DataFrame:

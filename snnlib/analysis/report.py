@@ -74,7 +74,8 @@ def effects_table(judged: pd.DataFrame) -> pd.DataFrame:
     """Judged effects as a compact display table indexed by effect: its role (the claim arm's primary
     contrast, a secondary row, or exploratory), where (task, operating point, λ), estimate with its
     interval at the family's adjusted level, the adjusted p (Holm in the confirmatory family,
-    Benjamini-Hochberg in the exploratory one), the SESOI, seeds, verdict and note."""
+    Benjamini-Hochberg in the exploratory one), the SESOI, the Monte-Carlo standard error the attacks add
+    (from the attack redraws, where the records hold them), seeds, verdict and note."""
     frame = pd.DataFrame(judged)
     table = pd.DataFrame({
         "effect": frame["effect"], "role": [_role(r) for _, r in frame.iterrows()],
@@ -83,7 +84,10 @@ def effects_table(judged: pd.DataFrame) -> pd.DataFrame:
                                    for e, lo, hi in zip(frame["estimate"], frame["ci_low"], frame["ci_high"])],
         "adjusted p": [f"{v:.4f} ({'Holm' if a == 'holm' else 'BH'})" if pd.notna(v) else "—"
                        for v, a in zip(frame["p_adjusted"], frame.get("adjustment", pd.Series("holm", frame.index)))],
-        "SESOI": frame["sesoi"].map(lambda v: f"{v:g}"), "seeds": frame["n_seeds"], "verdict": frame["verdict"],
+        "SESOI": frame["sesoi"].map(lambda v: f"{v:g}"),
+        "MC SE (attacks)": frame.get("mc_se", pd.Series(float("nan"), index=frame.index)).map(
+            lambda v: f"{v:.4f}" if pd.notna(v) else "—"),
+        "seeds": frame["n_seeds"], "verdict": frame["verdict"],
         "note": frame.get("note", pd.Series("", index=frame.index)).fillna("")})
     return table.sort_values("role", key=lambda r: r != "primary", kind="stable").set_index("effect")
 

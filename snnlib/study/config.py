@@ -217,6 +217,10 @@ class _Audit(BaseModel):
     square_queries: PositiveInt = Field(description="query budget of the gradient-free Square attack")
     attack_losses: list[Literal["ce", "margin"]] = Field(min_length=1, description="losses the white-box and "
                                                          "transfer attacks ascend (cross-entropy, margin)")
+    audit_redraws: PositiveInt = Field(description="audits per audited run with every random choice drawn "
+                                                   "again (1: no redraw), for the Monte-Carlo spread")
+    redraw_seeds: NonNegativeInt = Field(description="how many seeds (the first ones) are audited audit_redraws "
+                                                     "times; the others once")
 
 
 # --- the registry of chapters -----------------------------------------------------------------------
@@ -308,20 +312,20 @@ class Leakage(_Audit, _Tasks, Experiment):
                       retention_noise=[0.0, 0.2],
                       epochs={"delayed-recall": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
-                      restarts=1, square_queries=20, attack_losses=["margin"]),
+                      restarts=1, square_queries=20, attack_losses=["margin"], audit_redraws=2, redraw_seeds=1),
         "quick": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 1.0], delays=[0, 4, 8, 16], robust_delay=8,
                       second_task="seq-digits", epochs={"delayed-recall": 40, "seq-digits": 50},
                       retention_noise=[0.0, 0.05, 0.1, 0.2, 0.3],
                       n_train=1024, n_test=512, radii=[0.0, 1.0, 2.0], flips=[0, 2, 8],
                       noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
-                      square_queries=100, attack_losses=["margin"]),
+                      square_queries=100, attack_losses=["margin"], audit_redraws=3, redraw_seeds=4),
         "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
                      robust_delay=8, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
                      retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4],
                      n_train=4096, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
                      flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
                      audit_samples=128, pgd_steps=50, restarts=3, square_queries=300,
-                     attack_losses=["ce", "margin"]),
+                     attack_losses=["ce", "margin"], audit_redraws=3, redraw_seeds=24),
     }
 
 
@@ -401,13 +405,14 @@ class Recurrence(_Audit, _Tasks, Experiment):
                       events=[2, 3], event_gap=5, audit_tasks=["seq-digits"],
                       matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
-                      restarts=1, square_queries=20, attack_losses=["margin"]),
+                      restarts=1, square_queries=20, attack_losses=["margin"], audit_redraws=2, redraw_seeds=1),
         "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5],
                       tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 20], events=[2, 3, 4, 5],
                       event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
                       epochs={"temporal-xor": 40, "seq-digits": 50, "japanese-vowels": 40}, n_train=1024, n_test=512,
                       radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=128,
-                      pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"]),
+                      pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"], audit_redraws=3,
+                      redraw_seeds=4),
         "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
                      tasks=["temporal-xor", "mnist1d", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20, 40],
                      events=[2, 3, 4, 5], event_gap=5, audit_tasks=["seq-digits", "mnist1d"], matched_control=True,
@@ -415,7 +420,7 @@ class Recurrence(_Audit, _Tasks, Experiment):
                      n_train=4000, n_test=1000,
                      radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], flips=[0, 1, 2, 4, 8, 16, 64],
                      noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=128, pgd_steps=50, restarts=3,
-                     square_queries=300, attack_losses=["ce", "margin"]),
+                     square_queries=300, attack_losses=["ce", "margin"], audit_redraws=3, redraw_seeds=24),
     }
 
 

@@ -199,8 +199,19 @@ RUNS = _RunsByExperiment()
 
 
 def runs_of(cfg) -> list[dict]:
-    """The runs of the experiment ``cfg`` configures (its declared ``runs_function``)."""
-    return config.runs_function(cfg.name)(cfg)
+    """The runs of the experiment ``cfg`` configures (its declared ``runs_function``); audited runs of the
+    first ``redraw_seeds`` seeds are audited ``audit_redraws`` times (:func:`with_redraws`)."""
+    return with_redraws(cfg, config.runs_function(cfg.name)(cfg))
+
+
+def with_redraws(cfg, planned: list[dict]) -> list[dict]:
+    """``planned`` with ``audit_redraws`` in the audit settings of the audited runs whose seed is among the
+    first ``redraw_seeds`` (experiments without an audit are returned as they are)."""
+    redraws, seeds = getattr(cfg, "audit_redraws", 1), getattr(cfg, "redraw_seeds", 0)
+    if redraws < 2 or not seeds:
+        return planned
+    return [dict(p, measure_params={**p["measure_params"], "audit_redraws": redraws})
+            if "audit" in p.get("measures", ()) and p["seed"] < seeds else p for p in planned]
 
 
 def learned_runs(cfg) -> list[dict]:
