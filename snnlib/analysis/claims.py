@@ -945,7 +945,8 @@ def monte_carlo_se(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame], seeds: s
             continue
         per_seed = pd.concat([values, *draws], axis=1).loc[lambda d: d.index.isin(seeds)].dropna()
         variance = per_seed.var(axis=1, ddof=1)
-        out.append(math.sqrt(variance.mean() / len(values)) if len(variance) and variance.max() > 0 else math.nan)
+        moved = len(variance) and variance.max() > 1e-12  # else the redraws left the row as it was (rounding aside)
+        out.append(math.sqrt(variance.mean() / len(values)) if moved else math.nan)
     return pd.Series(out, index=rows.index, dtype=float)
 
 
