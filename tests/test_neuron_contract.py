@@ -135,3 +135,15 @@ def test_register_neuron_refuses_what_is_not_a_model():
     with pytest.raises(ValueError, match="NeuronDynamics subclass"):
         register_neuron("Foo", object)
     assert issubclass(LIF, NeuronDynamics)
+
+
+@pytest.mark.parametrize("variant, params, match", [
+    ("ALIF", {"beta": -1}, "neuron_params' of ALIF: beta must be a number >= 0"),
+    ("ALIF", {"gamma": 1}, r"ALIF takes \['gain_normalised', 'beta', 'rho'\], got \['gamma'\]"),
+    ("RLIF", {"beta": 0.1}, r"LIF takes \['gain_normalised'\], got \['beta'\]"),
+])
+def test_bad_neuron_params_are_refused_before_training(variant, params, match):
+    from snnlib.study.experiment import validate
+
+    with pytest.raises(ValueError, match=match):
+        validate(dict(variant=variant, neuron_params=params))

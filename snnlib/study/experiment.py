@@ -128,7 +128,30 @@ def validate(params: dict) -> dict:
     except TypeError as error:
         raise ValueError(f"run parameters must be a dict of names to values: {error}") from None
     check_task_params(p["task"], p["task_params"])
+    check_neuron_params(p["variant"], p["decay"], p["neuron_params"])
     return p
+
+
+def check_neuron_params(variant: str, decay: float, neuron_params: dict) -> None:
+    """Build the variant's neuron model once (one neuron) with ``neuron_params``: a parameter the model does
+    not take, or a value it refuses, is a ``ValueError`` naming ``neuron_params`` before anything trains."""
+    import inspect
+
+    from snnlib.model import registry
+    from snnlib.model.variants import Variant
+
+    v = Variant.parse(variant)
+    spec = registry.spec(v.neuron)
+    cls = spec.dynamics_class()
+    takes = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "size", "decay", "reset",
+                                                                                 "threshold", "detach_reset")]
+    unknown = [k for k in neuron_params if k not in takes]
+    if unknown:
+        raise ValueError(f"run parameter 'neuron_params': {v.neuron} takes {takes or 'no parameter'}, got {unknown}")
+    try:
+        cls(size=1, **{"decay": v.decay(decay), **neuron_params, **spec.fixed}, reset=v.reset)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"run parameter 'neuron_params' of {v.neuron}: {error}") from None
 
 
 def group_key(params: dict) -> tuple:
