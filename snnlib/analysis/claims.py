@@ -1063,3 +1063,13 @@ def masking_flags(records: pd.DataFrame) -> pd.DataFrame:
               .agg(runs=("seed", "size"), masking_suspected=("masking", "sum"),
                    not_monotone=("not_monotone", "sum"), above_chance_at_full_range=("not_chance_at_max", "sum"))
               .reset_index())
+
+
+def retention_curves(records: pd.DataFrame) -> pd.DataFrame:
+    """Long table (task, variant, decay, seed, level, accuracy) of the runs' retention-noise curves: test
+    accuracy with background spikes at rate ``level`` during the delay (:func:`retention_scores` scores them)."""
+    rows = [dict(task=rec["task"], variant=rec["variant"], decay=rec["decay"], seed=rec["seed"], level=entry["level"],
+                 accuracy=entry["accuracy"])
+            for _, rec in (records.dropna(subset=["retention_noise"]).iterrows() if "retention_noise" in records else [])
+            for entry in rec["retention_noise"]]
+    return pd.DataFrame(rows, columns=["task", "variant", "decay", "seed", "level", "accuracy"])
