@@ -139,6 +139,7 @@ def test_register_neuron_refuses_what_is_not_a_model():
 
 @pytest.mark.parametrize("variant, params, match", [
     ("ALIF", {"beta": -1}, "neuron_params' of ALIF: beta must be a number >= 0"),
+    ("ALIF", {"rho": 1.5}, r"neuron_params' of ALIF: rho must be a number in \[0.0, 1.0\], got 1.5"),
     ("ALIF", {"gamma": 1}, r"ALIF takes \['gain_normalised', 'beta', 'rho'\], got \['gamma'\]"),
     ("RLIF", {"beta": 0.1}, r"LIF takes \['gain_normalised'\], got \['beta'\]"),
 ])

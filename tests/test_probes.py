@@ -1,6 +1,5 @@
 """The validity of the study's probes: each perturbation or knob changes only what it claims to."""
 
-import pytest
 import torch
 
 from snnlib import get_task

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import torch
 
-from snnlib.model.dynamics import LIF, check_decay, reset_membrane
+from snnlib.checks import check_fraction
+from snnlib.model.dynamics import LIF, reset_membrane
 
 
 class ALIF(LIF):
@@ -35,7 +36,7 @@ class ALIF(LIF):
         if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
             raise ValueError(f"beta must be a number >= 0, got {beta!r}")
         self.register_buffer("beta", torch.tensor(float(beta)))
-        self.register_buffer("rho", torch.tensor(check_decay(rho)))
+        self.register_buffer("rho", torch.tensor(check_fraction("rho", rho)))
 
     def firing_threshold(self, state):
         """``θ + β a[t-1]``."""

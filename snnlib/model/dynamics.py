@@ -74,8 +74,9 @@ def reset_membrane(h: torch.Tensor, s: torch.Tensor, threshold, mode: str | None
     ``H (1 - S)`` and ``H - θ S``. ``out``: write into this tensor (the fused loop)."""
     if mode == "hard":
         return torch.addcmul(h, h, s, value=-1.0, out=out)
-    if mode == "soft":
-        return torch.addcmul(h, s, torch.neg(torch.as_tensor(threshold, dtype=h.dtype, device=h.device)), out=out)
+    if mode == "soft":  # H - 1·(S θ): the same bits as H + S (-θ), without negating θ at every step
+        theta = threshold if isinstance(threshold, torch.Tensor) else torch.tensor(threshold, dtype=h.dtype, device=h.device)
+        return torch.addcmul(h, s, theta, value=-1.0, out=out)
     if mode == "none":
         return h if out is None else out.copy_(h)
     return torch.addcmul(h, s, torch.addcmul(torch.mul(kappa_soft, threshold), kappa_hard, h), value=-1.0, out=out)

@@ -43,7 +43,7 @@ from spikingjelly.activation_based import surrogate
 from spikingjelly.activation_based.neuron import SimpleBaseNode
 
 from snnlib.model import registry
-from snnlib.model.dynamics import NeuronDynamics, check_decay, run_steps  # noqa: F401  (check_decay: re-exported)
+from snnlib.model.dynamics import check_decay, run_steps
 from snnlib.model.fused import lif_sequence
 
 BACKENDS = ("fused", "torch")

@@ -96,8 +96,10 @@ def reset_runs(cfg) -> list[dict]:
         streamed = task == cfg.stream_task
         for v, lam in pairs:
             for reg in cfg.rate_regs:
-                if Variant.parse(v).recurrent and (reg or not streamed) or (reg and streamed):
-                    continue
+                if Variant.parse(v).recurrent and (reg or not streamed):
+                    continue  # recurrent networks serve C2's streams only
+                if reg and streamed:
+                    continue  # the rate-regularisation frontier is traced on the other tasks
                 runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                               rate_reg=float(reg), epochs=cfg.epochs_for(task), seed=s,
                               measures=["stream"] if streamed and not reg else [],
