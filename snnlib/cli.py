@@ -266,7 +266,8 @@ def cmd_plan(args) -> int:
         table[column] = [f"{s / 60:.1f} min" for s in table[f"{column}_s"]]
     print(to_markdown(table.drop(columns=["training_s", "measures_s", "estimate_s", "estimate_workers_s"])))
     workers = config.resolve(names[0], args.profile).workers
-    print(f"\nprofile {args.profile}: {int(table['runs'].iloc[-1])} runs, {int(table['recorded'].iloc[-1])} "
+    print(f"\nprofile {args.profile}: {int(table['runs'].iloc[-1] - table['shared'].iloc[-1])} distinct runs "
+          f"({int(table['shared'].iloc[-1])} read by a second chapter), {int(table['recorded'].iloc[-1])} "
           f"recorded, {int(table['groups'].iloc[-1])} ensembles to train; estimated "
           f"{table['estimate_s'].iloc[-1] / 60:.1f} min on this machine in one process, "
           f"{table['estimate_workers_s'].iloc[-1] / 60:.1f} min with the profile's {workers} worker(s)")

@@ -22,7 +22,10 @@ def test_every_run_of_every_profile_is_valid(experiment, profile):
     assert {r["seed"] for r in built} == set(range(cfg.seeds))
     for run in built:
         validate(run)
-        assert run["experiment"] == experiment and run["profile"] == profile
+        assert run["profile"] == profile
+        # the scaling chapter's runs keep the name of the chapter they re-estimate (so that they are reused)
+        assert run["experiment"] == experiment or (experiment == "09_scaling" and
+                                                   run["experiment"] in runs.PRIMARY_CHAPTERS)
 
 
 @pytest.mark.parametrize("profile, minimum", [("quick", 10), ("full", 20)])
@@ -124,3 +127,25 @@ def test_runs_audit_together_only_when_their_threat_model_agrees():
     task = lambda lo: SimpleNamespace(input_bounds=(lo, 1.0), input_scale=0.1, x_test=torch.zeros(3, 4, 2))  # noqa: E731
     tasks = [task(0.0), task(0.0), task(0.0), task(0.0), task(-0.5)]  # the last: a range of its own
     assert audit_stacks(runs_, tasks) == [[0, 1], [2], [4]]
+
+
+def test_the_plan_expects_a_group_to_stop_at_its_late_members_best_epoch_plus_patience():
+    from snnlib.study import plan
+
+    assert plan.expected_epochs(None, 40, 5) == 40  # no record: the maximum
+    assert plan.expected_epochs([3, 4], 40, None) == 40  # no early stopping: the maximum
+    assert plan.expected_epochs([9] * 20, 40, 5) == 15  # best epoch 9 (0-based) + 1 + 5
+    late = plan.expected_epochs([2] * 19 + [30], 40, 5)  # one late member of twenty pulls the 95th percentile up
+    assert 8 < late < 36
+    assert plan.expected_epochs([38] * 5, 40, 5) == 40  # never beyond the maximum
+
+
+def test_the_plan_counts_a_run_two_chapters_read_once(tmp_path, monkeypatch):
+    from snnlib.study import plan
+
+    monkeypatch.setenv("SNNLIB_RESULTS", str(tmp_path))
+    table = plan.plan(["02_leakage", "03_reset", "04_recurrence", "09_scaling"], "smoke", calibrate=False)
+    scaling_row = table[table.experiment == "09_scaling"].iloc[0]
+    own_size = runs.sized_runs(config.resolve("09_scaling", "smoke"), config.resolve("02_leakage", "smoke").hidden)
+    assert scaling_row["shared"] == len(own_size) > 0
+    assert scaling_row["groups"] < table[table.experiment == "09_scaling"]["runs"].iloc[0]

@@ -242,6 +242,8 @@ def audit_rows(records: pd.DataFrame, keep=("task", "variant", "decay", "seed", 
     ``accuracy``, ``clean``, each attack's accuracy (``attack.NAME``), the run's ``chance``."""
     keep = [c for c in keep if c in records.columns]
     rows = []
+    if "audit" not in records:  # no run of these records was audited
+        return pd.DataFrame(rows)
     for _, rec in records.dropna(subset=["audit"]).iterrows():
         for entry in rec["audit"]:
             radius = entry.get("radius_scales", entry["radius"])
@@ -402,7 +404,7 @@ def c1_effects(leakage: pd.DataFrame) -> list[dict]:
                          levels=_levels(retention, retention["decay"], "robustness"), chance=0.0,
                          n_excluded=int(retention["robustness"].isna().sum())))
     scored = robustness_scores(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0])
-    for task, part in scored.groupby("task", sort=False):
+    for task, part in (scored.groupby("task", sort=False) if not scored.empty else ()):
         threat = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ radii (input scales)"
         rows.append(_row("C1", "robustness", f"ρ(λ, robustness), area over {threat} ≤ {part['radius_max'].max():g}",
                          lambda: stats.per_seed_trend(part, "decay", "robustness"), "rho", -1, task=task,
@@ -682,15 +684,16 @@ def records_profile(*frames: pd.DataFrame) -> str | None:
 
 
 def effects(leakage: pd.DataFrame, reset: pd.DataFrame, recurrence: pd.DataFrame,
-            profile: str | None = None) -> pd.DataFrame:
+            profile: str | None = None, generalization: bool = True) -> pd.DataFrame:
     """Every effect of the study as rows with their per-seed values (not yet judged), the primary ones
-    marked (:func:`mark_primary`) by the declarations of ``profile`` (default: the records' own)."""
+    marked (:func:`mark_primary`) by the declarations of ``profile`` (default: the records' own);
+    ``generalization=False`` leaves out the generalization rows (records without those measures)."""
     profile = profile or records_profile(leakage, reset, recurrence)
     if profile is None:
         raise ValueError(f"profile must be given (one of {PROFILE_NAMES}) when the records have no profile column")
     rows = c1_effects(leakage) + c2_effects(reset) + c3_frontier_effects(reset) + c3_effects(reset) + \
         c4_effects(recurrence) + \
-        generalization_effects(leakage, reset, recurrence)
+        (generalization_effects(leakage, reset, recurrence) if generalization else [])
     return mark_primary(pd.DataFrame(rows), profile)
 
 
@@ -999,13 +1002,15 @@ def study_frames(profile: str, own: dict[str, pd.DataFrame] | None = None, worke
 
 
 def recorded_frames(profile: str = "quick", directory=None) -> dict[str, pd.DataFrame] | None:
-    """The recorded runs of 02 - 04 under ``profile`` (nothing trained), or ``None`` when one of them
-    has no record."""
-    from snnlib.study import records
+    """The recorded runs of 02 - 04 under ``profile`` (nothing trained): each chapter's own runs, at the
+    profile's parameters (not the runs of the same chapter that the scaling chapter trains at other
+    sizes), or ``None`` when one of them has no record."""
+    from snnlib.study import config, records, runs, sweep
 
     frames = {}
     for name in EXPERIMENTS:
-        found = [r for r in records.load_all(directory, name) if r["params"]["profile"] == profile]
+        own = {records.canonical_key(p) for p in sweep.plan(runs.runs_of(config.resolve(name, profile)))}
+        found = [r for r in records.load_all(directory, name) if r["key"] in own]
         if not found:
             return None
         frames[name] = records.to_frame(found)

@@ -490,3 +490,45 @@ def pareto(points: pd.DataFrame, x: str = "hidden_synops", y: str = "accuracy", 
     sm = plt.cm.ScalarMappable(norm=norm, cmap="viridis")
     grid.figure.colorbar(sm, ax=list(grid.axes.flat), label="chance-corrected robustness (grey: not audited)")
     return grid
+
+
+def effect_against_size(table: pd.DataFrame, col_wrap: int = 3):
+    """One panel per claim arm: the primary contrast's estimate and 95% interval (the family's
+    adjusted interval, :mod:`snnlib.analysis.stats`) against the first layer's width (log scale), one-layer
+    networks joined by a line, deeper ones as separate open markers; each point coloured and shaped by
+    its verdict, the SESOI band shaded around 0 (:func:`snnlib.analysis.scaling.scaling_table`)."""
+    arms = list(dict.fromkeys(zip(table["claim"], table["arm"])))
+    cols = min(col_wrap, len(arms))
+    rows = -(-len(arms) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, (claim, arm) in zip(axes.flat, arms):
+        part = table[(table["claim"] == claim) & (table["arm"] == arm)].sort_values("width")
+        sesoi = pd.to_numeric(part.get("sesoi"), errors="coerce").dropna()
+        if len(sesoi):
+            ax.axhspan(-sesoi.iloc[0], sesoi.iloc[0], color="grey", alpha=0.12, lw=0)
+        ax.axhline(0, color="grey", lw=0.8)
+        for depth, rows_at in part.groupby("depth", sort=True):
+            estimate = pd.to_numeric(rows_at["estimate"], errors="coerce")
+            if depth == 1:
+                ax.plot(rows_at["width"], estimate, color="black", lw=1)
+            for (_, r), y in zip(rows_at.iterrows(), estimate):
+                if pd.isna(y):
+                    continue
+                colour, marker = VERDICT_STYLE.get(r["verdict"], ("#000000", "o"))
+                low, high = pd.to_numeric(pd.Series([r.get("ci_low"), r.get("ci_high")]), errors="coerce")
+                ax.errorbar([r["width"]], [y], yerr=[[max(0.0, y - low)], [max(0.0, high - y)]] if pd.notna(low) else None,
+                            color=colour, marker=marker, ms=7, capsize=3, ls="none",
+                            mfc=colour if depth == 1 else "white", label=r["verdict"] if depth == 1 else
+                            f"{r['verdict']}, {depth} layers")
+        ax.set_xscale("log", base=2)
+        widths = sorted(part["width"].unique())
+        ax.set_xticks(widths, [str(w) for w in widths])
+        ax.set(title=f"{claim} {arm}", xlabel="width (neurons per layer)", ylabel=str(part["unit"].dropna().iloc[0])
+               if "unit" in part and part["unit"].notna().any() else "effect")
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), frameon=False, fontsize="x-small")
+    for ax in list(axes.flat)[len(arms):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -279,7 +279,7 @@ class Baseline(_Tasks, Experiment):
         "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                       epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
-                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=4096, n_test=1024),
+                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=2048, n_test=1024),
     }
 
 
@@ -319,13 +319,12 @@ class Leakage(_Audit, _Tasks, Experiment):
                       n_train=1024, n_test=512, radii=[0.0, 1.0, 2.0], flips=[0, 2, 8],
                       noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
                       square_queries=100, attack_losses=["margin"], audit_redraws=3, redraw_seeds=4),
-        "full": dict(decays=[round(0.1 * i, 1) for i in range(11)] + [0.95], delays=[0, 2, 4, 8, 12, 16, 24, 32],
-                     robust_delay=8, second_task="mnist1d", epochs={"delayed-recall": 60, "mnist1d": 60},
-                     retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4],
-                     n_train=4096, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0],
-                     flips=[0, 1, 2, 4, 8, 16, 64], noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
-                     audit_samples=128, pgd_steps=50, restarts=3, square_queries=300,
-                     attack_losses=["ce", "margin"], audit_redraws=3, redraw_seeds=24),
+        "full": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 1.0], delays=[0, 4, 8, 16], robust_delay=8,
+                     second_task="seq-digits", epochs={"delayed-recall": 60, "seq-digits": 60},
+                     retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3],
+                     n_train=2048, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0], flips=[0, 1, 2, 4, 8],
+                     noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=512, pgd_steps=50, restarts=2,
+                     square_queries=100, attack_losses=["margin"], audit_redraws=3, redraw_seeds=24),
     }
 
 
@@ -364,10 +363,9 @@ class Reset(_Tasks, Experiment):
         "quick": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
                       stream_length=16, train_stream_length=4, rate_regs=[0.0, 0.5, 2.0],
                       epochs={"digits": 30, "seq-digits": 50}, delay=4, n_train=1024, n_test=512),
-        "full": dict(variants="all", decays=[0.5, 0.8, 0.9, 0.95], tasks=["seq-digits", "digits", "delayed-recall"],
-                     stream_task="seq-digits", stream_length=50, train_stream_length=8, rate_regs=[0.0, 0.2, 0.5, 1.0, 2.0],
-                     epochs={"digits": 40, "delayed-recall": 60, "seq-digits": 40}, delay=4, n_train=4096,
-                     n_test=1024),
+        "full": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
+                     stream_length=32, train_stream_length=4, rate_regs=[0.0, 0.25, 0.5, 1.0, 2.0],
+                     epochs={"digits": 40, "seq-digits": 60}, delay=4, n_train=2048, n_test=1024),
     }
 
 
@@ -413,14 +411,13 @@ class Recurrence(_Audit, _Tasks, Experiment):
                       radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=128,
                       pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"], audit_redraws=3,
                       redraw_seeds=4),
-        "full": dict(variants=["LIF", "RLIF", "IF", "RIF", "LIF-noreset", "RLIF-noreset"], decays=[0.5, 0.8, 0.9, 0.95],
-                     tasks=["temporal-xor", "mnist1d", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20, 40],
-                     events=[2, 3, 4, 5], event_gap=5, audit_tasks=["seq-digits", "mnist1d"], matched_control=True,
-                     epochs={"temporal-xor": 60, "mnist1d": 80, "seq-digits": 40, "japanese-vowels": 60},
-                     n_train=4000, n_test=1000,
-                     radii=[0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0], flips=[0, 1, 2, 4, 8, 16, 64],
-                     noise_levels=[0.0, 0.05, 0.1, 0.2, 0.3, 0.4], audit_samples=128, pgd_steps=50, restarts=3,
-                     square_queries=300, attack_losses=["ce", "margin"], audit_redraws=3, redraw_seeds=24),
+        "full": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9],
+                     tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20], events=[2, 3, 4, 5],
+                     event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
+                     epochs={"temporal-xor": 60, "seq-digits": 60, "japanese-vowels": 60}, n_train=2048, n_test=1024,
+                     radii=[0.0, 0.5, 1.0, 2.0, 4.0], flips=[0, 1, 2, 4, 8], noise_levels=[0.0, 0.1, 0.2, 0.4],
+                     audit_samples=512, pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"],
+                     audit_redraws=3, redraw_seeds=24),
     }
 
 
@@ -509,10 +506,10 @@ class Learned(_Tasks, Experiment):
                       retention_noise=[0.0, 0.05, 0.1, 0.2, 0.3], second_task="seq-digits", stream_task="seq-digits",
                       stream_decay=0.9, stream_length=16,
                       epochs={"delayed-recall": 40, "seq-digits": 50}, n_train=1024, n_test=512),
-        "full": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[4, 16, 32],
-                     retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4], second_task="mnist1d",
-                     stream_task="seq-digits", stream_decay=0.9, stream_length=50,
-                     epochs={"delayed-recall": 60, "mnist1d": 60, "seq-digits": 40}, n_train=4096, n_test=1024),
+        "full": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[8, 16],
+                     retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3], second_task="seq-digits",
+                     stream_task="seq-digits", stream_decay=0.9, stream_length=32,
+                     epochs={"delayed-recall": 60, "seq-digits": 60}, n_train=2048, n_test=1024),
     }
 
 
@@ -525,11 +522,32 @@ class Recommendations(Experiment):
     runs_function: ClassVar[str | None] = None
     PROFILES = {"smoke": {}, "quick": {}, "full": {}}
 
+Sizes = Annotated[list[Hidden], Field(min_length=1)]
+
+
+@register
+class Scaling(Experiment):
+    """09: every primary contrast of 02 - 04 re-estimated at other network sizes (widths and depths): the
+    runs that feed the primary contrasts, trained again at each size (at the profile's own size they are
+    the chapters' runs, reused)."""
+
+    name: ClassVar[str] = "09_scaling"
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:scaling_runs"
+    sizes: Sizes = Field(description="hidden layer sizes at which the primary contrasts are re-estimated, "
+                                     "e.g. [[32], [64], [128, 128]] (one list per network: one entry per layer)")
+
+    PROFILES = {
+        "smoke": dict(sizes=[[16], [32]]),
+        "quick": dict(sizes=[[32], [64]]),
+        "full": dict(sizes=[[32], [64], [128], [256], [128, 128]]),
+    }
+
+
 COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, patience=None, device="auto", workers=1,
                   scheduler=None),
     "quick": dict(seeds=16, hidden=[64], batch_size=64, lr=3e-3, patience=5, device="auto", workers=2, scheduler=None),
-    "full": dict(seeds=24, hidden=[256], batch_size=64, lr=2e-3, patience=10, device="auto", workers=1, scheduler=None),
+    "full": dict(seeds=24, hidden=[128], batch_size=64, lr=3e-3, patience=10, device="auto", workers=2, scheduler=None),
 }
 
 def check_profile(profile: str) -> str:

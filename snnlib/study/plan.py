@@ -9,6 +9,11 @@ linearly to the audit's samples and scaled to the stack's size). The estimate is
 (``estimate_s``) and with the profile's worker processes sharing the groups (``estimate_workers_s``:
 divided by the workers, at most the CPU count). Untrained networks are no trained ones: their attacks
 stop early on samples they already misclassify, so the audit time is a rough figure.
+
+Early stopping: an ensemble trains until its last member stops, so a group's epochs are estimated from
+the recorded runs of the same experiment and task (any profile, :func:`expected_epochs`): the 95th
+percentile of ``best epoch + 1 + patience`` (the epoch at which a run with this profile's patience
+would stop), at most the profile's maximum; with no such record, the maximum.
 """
 
 from __future__ import annotations
@@ -27,13 +32,42 @@ CALIBRATION_SAMPLES = (4, 8)
 CALIBRATION_NETWORKS = 2
 
 
+#: the quantile of the recorded stopping epochs taken as a group's (it trains until its last member stops)
+STOP_QUANTILE = 0.95
+
+
+def recorded_best_epochs(directory=None) -> dict[tuple[str, str], list[int]]:
+    """``(experiment, task) -> [best epoch of every recorded run]`` (0-based), from every profile."""
+    from snnlib.study import records
+
+    found: dict[tuple[str, str], list[int]] = {}
+    for r in records.load_all(directory):
+        best = r.get("metrics", {}).get("best_epoch")
+        if best is not None:
+            found.setdefault((r["experiment"], r["params"]["task"]), []).append(int(best))
+    return found
+
+
+def expected_epochs(best_epochs: list[int] | None, epochs: int, patience: int | None) -> int:
+    """The epochs a group is expected to train: ``epochs`` without early stopping or without records,
+    else the :data:`STOP_QUANTILE` quantile of ``best + 1 + patience`` over the recorded best epochs, at
+    most ``epochs``."""
+    if patience is None or not best_epochs:
+        return epochs
+    import numpy as np
+
+    stops = np.asarray(best_epochs) + 1 + patience
+    return int(min(epochs, int(np.ceil(np.quantile(stops, STOP_QUANTILE)))))
+
+
 def _truncated(task, n: int):
     """``task`` with its training split cut to ``n`` samples (and no validation split)."""
     return dataclasses.replace(task, x_train=task.x_train[:, :n], y_train=task.y_train[:n], x_val=None, y_val=None)
 
 
-def _time_group(group: list[dict]) -> float:
-    """Seconds to train ``group`` as one ensemble, from a few timed batches."""
+def _time_group(group: list[dict], epochs: int | None = None) -> float:
+    """Seconds to train ``group`` as one ensemble for ``epochs`` (default: the maximum), from a few timed
+    batches."""
     from snnlib.measure.train import fit_members
     from snnlib.study import experiment
 
@@ -51,7 +85,7 @@ def _time_group(group: list[dict]) -> float:
     per_batch = (time.perf_counter() - start) / -(-len(small.y_train) // p["batch_size"])
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
     val_batches = val / p["batch_size"] / 4  # a validation pass: forward only, about a quarter of a training step
-    return per_batch * p["epochs"] * (batches + val_batches)
+    return per_batch * (p["epochs"] if epochs is None else epochs) * (batches + val_batches)
 
 
 def _time_measures(group: list[dict]) -> float:
@@ -82,13 +116,18 @@ def _time_measures(group: list[dict]) -> float:
     return per_stack * len(stacks)
 
 
-def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None) -> dict:
-    """Runs, groups, recorded runs and the estimated wall time (seconds) of experiment ``name``."""
+def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, directory=None,
+                    planned_before: set | None = None) -> dict:
+    """Runs, groups, recorded runs and the estimated wall time (seconds) of experiment ``name``.
+
+    ``planned_before``: keys of runs that an earlier experiment of the same plan already trains (the
+    scaling chapter reuses the chapters' runs at their own size); they are counted as shared, not as work,
+    and this experiment's keys are added to the set."""
     from snnlib.study import config, records, runs, sweep
 
     cfg = config.resolve(name, profile)
     if name not in runs.RUNS:
-        return dict(experiment=name, runs=0, recorded=0, stale=0, groups=0, largest_group=0, training_s=0.0,
+        return dict(experiment=name, runs=0, recorded=0, shared=0, stale=0, groups=0, largest_group=0, training_s=0.0,
                     measures_s=0.0, estimate_s=0.0, estimate_workers_s=0.0)
     planned = sweep.plan(runs.runs_of(cfg))
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
@@ -97,16 +136,21 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
                and records.stale_stage(r) != "train"]
     stale = sum(1 for r in found.values() if r is not None and records.stale_stage(r) == "train")
     done = {records.canonical_key(p) for p in current}
-    todo = [p for p in planned if records.canonical_key(p) not in done]
+    before = planned_before if planned_before is not None else set()
+    shared = sum(1 for p in planned if records.canonical_key(p) in before and records.canonical_key(p) not in done)
+    todo = [p for p in planned if records.canonical_key(p) not in done | before]
+    before.update(records.canonical_key(p) for p in planned)
     work = sweep.groups(todo)
     estimate = train_s = 0.0
     if calibrate and work:
+        best_epochs = recorded_best_epochs(directory)
         by_shape: dict = {}
         for group in work:
-            shape = (group[0]["task"], tuple(group[0]["hidden"]), len(group),
-                     group[0]["epochs"], group[0]["train_stream"], repr(group[0]["task_params"]))
+            p = group[0]
+            epochs = expected_epochs(best_epochs.get((p["experiment"], p["task"])), p["epochs"], p["patience"])
+            shape = (p["task"], tuple(p["hidden"]), len(group), epochs, p["train_stream"], repr(p["task_params"]))
             if shape not in by_shape:
-                by_shape[shape] = _time_group(group)
+                by_shape[shape] = _time_group(group, epochs)
             estimate += by_shape[shape]
         train_s = estimate
         audits: dict = {}
@@ -117,16 +161,17 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
                 audits[kind] = _time_measures(group)
             estimate += audits[kind]
     workers = max(1, min(cfg.workers, os.cpu_count() or 1))
-    return dict(experiment=name, runs=len(planned), recorded=len(current), stale=stale, groups=len(work),
+    return dict(experiment=name, runs=len(planned), recorded=len(current), shared=shared, stale=stale, groups=len(work),
                 largest_group=max((len(g) for g in work), default=0), training_s=train_s,
                 measures_s=estimate - train_s, estimate_s=estimate, estimate_workers_s=estimate / min(workers, len(work) or 1))
 
 
 def plan(names: list[str], profile: str = "quick", calibrate: bool = True) -> pd.DataFrame:
     """:func:`plan_experiment` of each experiment, one row each, and a total row."""
-    rows = [plan_experiment(n, profile, calibrate) for n in names]
+    seen: set = set()
+    rows = [plan_experiment(n, profile, calibrate, planned_before=seen) for n in names]
     table = pd.DataFrame(rows)
-    total = dict(experiment="total", **{c: table[c].sum() for c in ("runs", "recorded", "stale", "groups",
+    total = dict(experiment="total", **{c: table[c].sum() for c in ("runs", "recorded", "shared", "stale", "groups",
                                                                       "training_s", "measures_s", "estimate_s",
                                                                       "estimate_workers_s")},
                  largest_group=table["largest_group"].max())

@@ -242,3 +242,67 @@ def learned_runs(cfg) -> list[dict]:
                   measure_params=dict(stream_length=cfg.stream_length))
              for v in ("ALIF", "ALIF-noreset") for s in range(cfg.seeds)]
     return runs
+
+
+# --- 09: the primary contrasts at other network sizes -------------------------------------------------
+
+#: the chapters whose runs feed the primary contrasts (snnlib.analysis.claims.PRIMARY)
+PRIMARY_CHAPTERS = ("02_leakage", "03_reset", "04_recurrence")
+
+
+def feeds_primary(run: dict, profile: str) -> bool:
+    """Whether ``run`` (a run of 02 - 04) is one that a primary contrast of ``profile`` reads
+    (:data:`snnlib.analysis.claims.PRIMARY`): C1's λ sweep on delayed-recall (every delay: the operating
+    point is chosen on validation data); C2's and C3's feed-forward leaky hard and no-reset pairs at the
+    declared task and λ (C2 trained on single samples and unregularised, C3 along every rate
+    regularisation); C4's leaky matched pairs at the declared λ, on the order task (every K) and on the
+    audited task."""
+    from snnlib.analysis.claims import PRIMARY
+
+    declared = {(p.claim, p.arm): p for p in PRIMARY[profile]}
+    v, task, lam = Variant.parse(run["variant"]), run["task"], run["decay"]
+    experiment = run["experiment"]
+    if experiment == "02_leakage":
+        return task == declared["C1", "memory"].task
+    if experiment == "03_reset":
+        if v.recurrent or not v.leak or v.reset == "soft" or run.get("train_stream", 0):
+            return False
+        c2, c3 = declared["C2", "stream"], declared["C3", "SynOps"]
+        return ((task == c2.task and lam == c2.decay and not run.get("rate_reg", 0.0)) or
+                (task == c3.task and lam == c3.decay))
+    if experiment == "04_recurrence":
+        accuracy, robustness = declared["C4", "accuracy"], declared["C4", "robustness"]
+        if not v.leak or lam != accuracy.decay or run["hidden"] != run.get("_base_hidden", run["hidden"]):
+            return False
+        if task == accuracy.task:
+            return run["task_params"].get("label", "parity") == ORDER_TASK["label"]
+        return task == robustness.task
+    return False
+
+
+#: the measures a primary contrast reads, per chapter (the others are left out at the other sizes)
+PRIMARY_MEASURES = {"02_leakage": ("retention_noise",), "03_reset": ("stream",), "04_recurrence": ("audit",)}
+
+
+def sized_runs(cfg, hidden: list[int]) -> list[dict]:
+    """The runs of 02 - 04 that feed a primary contrast (:func:`feeds_primary`), at hidden sizes ``hidden``
+    and ``cfg``'s seeds. At the chapters' own size they are the chapters' runs as they are (so their
+    records are reused); at any other size they keep only the measures a primary contrast reads."""
+    sized = []
+    for name in PRIMARY_CHAPTERS:
+        chapter = config.resolve(name, cfg.profile, hidden=list(hidden), seeds=cfg.seeds)
+        own = list(config.resolve(name, cfg.profile).hidden) == list(hidden)
+        for run in runs_of(chapter):
+            if not feeds_primary(dict(run, _base_hidden=list(hidden)), cfg.profile):
+                continue
+            if not own:
+                keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
+                mp = {} if not keep else run["measure_params"]
+                run = dict(run, measures=keep, measure_params=mp)
+            sized.append(run)
+    return sized
+
+
+def scaling_runs(cfg) -> list[dict]:
+    """09: :func:`sized_runs` at every size of ``cfg.sizes`` (the runs keep their chapter's name)."""
+    return [run for hidden in cfg.sizes for run in sized_runs(cfg, hidden)]
