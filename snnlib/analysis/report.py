@@ -221,3 +221,29 @@ ENERGY_PER_SYNOP_PJ = {"fp32 add (45 nm)": 0.9, "int32 add (45 nm)": 0.1}
 def energy_per_inference(synops: pd.Series | float, pj_per_op: float) -> pd.Series | float:
     """Energy of one inference in nanojoules from its synaptic operations: ``SynOps × E_op`` (pJ) / 1000."""
     return synops * pj_per_op / 1000.0
+
+
+#: how far below the best rate of the grid the shared learning rate may fall, in validation accuracy, before
+#: a variant counts as handicapped by it (the accuracy SESOI: 2 points)
+LR_SHORTFALL = 0.02
+
+
+def lr_check(records: pd.DataFrame, shared_lr: float) -> pd.DataFrame:
+    """The learning-rate check of 01: per task and variant, the mean *validation* accuracy at each rate of
+    the grid over the seeds trained at every rate (``val@LR`` columns), the best rate, and the shortfall of
+    the shared rate (best − shared; ``handicapped`` when above :data:`LR_SHORTFALL`). Test accuracy is not
+    read."""
+    rates = sorted(records["lr"].unique())
+    if len(rates) < 2:
+        return pd.DataFrame(columns=["task", "variant", "best_lr", "shortfall", "handicapped"])
+    seeds_at_every = records.groupby("seed")["lr"].nunique()
+    common = seeds_at_every[seeds_at_every == len(rates)].index
+    df = records[records["seed"].isin(common)]
+    means = df.pivot_table(index=["task", "variant"], columns="lr", values="val_accuracy", aggfunc="mean")
+    shared = min(means.columns, key=lambda r: abs(r - shared_lr))
+    table = pd.DataFrame({f"val@{r:g}": means[r] for r in means.columns})
+    table["best_lr"] = means.idxmax(axis=1)
+    table["shortfall"] = means.max(axis=1) - means[shared]
+    table["handicapped"] = table["shortfall"] > LR_SHORTFALL
+    table["seeds"] = len(common)
+    return table.reset_index()

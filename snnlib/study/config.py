@@ -269,17 +269,31 @@ class Baseline(_Tasks, Experiment):
     variants: VariantNames = Field(description='variant names, or "all"')
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
     delay: NonNegativeInt = Field(description="delay D of delayed-recall")
+    lr_grid: list[PositiveFloat] = Field(min_length=1, description="learning rates every variant is also trained "
+                                                                   "with (on lr_seeds seeds) to check the shared lr "
+                                                                   "on validation accuracy; must hold lr")
+    lr_seeds: PositiveInt = Field(description="seeds (the first ones) of the learning-rate check")
 
     def trained_tasks(self):
         return list(self.tasks)
 
+    @model_validator(mode="after")
+    def _lr_is_on_the_grid(self):
+        if not any(abs(rate - self.lr) <= 1e-12 * self.lr for rate in self.lr_grid):
+            raise ValueError(f"parameter 'lr_grid' must hold the shared lr {self.lr:g} (the rate it is checked "
+                             f"against), got {self.lr_grid}")
+        return self
+
     PROFILES = {
         "smoke": dict(decay=0.5, variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
-                      epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128),
+                      epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128,
+                      lr_grid=[1e-3, 3e-3], lr_seeds=1),
         "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
-                      epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512),
+                      epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512,
+                      lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
-                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=2048, n_test=1024),
+                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=2048, n_test=1024,
+                     lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=6),
     }
 
 

@@ -51,10 +51,15 @@ def audit_params(cfg, **extra) -> dict:
 
 
 def baseline_runs(cfg) -> list[dict]:
-    """01: every variant on every task at the configured λ."""
-    return [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+    """01: every variant on every task at the configured λ; and the learning-rate check: each variant on
+    each task again at every other rate of ``lr_grid``, on the first ``lr_seeds`` seeds."""
+    pairs = variant_decays(cfg.variants, [cfg.decay])
+    base = [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                  epochs=cfg.epochs_for(task), seed=s)
-            for task in cfg.tasks for v, lam in variant_decays(cfg.variants, [cfg.decay]) for s in range(cfg.seeds)]
+            for task in cfg.tasks for v, lam in pairs for s in range(cfg.seeds)]
+    others = [rate for rate in cfg.lr_grid if abs(rate - cfg.lr) > 1e-12 * cfg.lr]
+    check = [dict(run, lr=float(rate)) for rate in others for run in base if run["seed"] < cfg.lr_seeds]
+    return base + check
 
 
 def leakage_runs(cfg) -> list[dict]:
