@@ -179,3 +179,19 @@ def test_the_learning_rate_check_reads_validation_accuracy_on_seeds_trained_at_e
     assert table.loc["LIF", "best_lr"] == 1e-2 and table.loc["LIF", "shortfall"] == pytest.approx(0.05)
     assert table.loc["IF", "shortfall"] == pytest.approx(0.15) and table.loc["IF", "handicapped"]
     assert table.loc["LIF", "handicapped"] and (table["seeds"] == 2).all()
+
+
+def test_a_task_can_declare_its_own_width_and_patience_and_its_matched_control_follows():
+    cfg = config.resolve("04_recurrence", "quick", task_settings={"japanese-vowels": {"hidden": [32], "patience": None}})
+    built = runs.recurrence_runs(cfg)
+    jv = [r for r in built if r["task"] == "japanese-vowels"]
+    others = [r for r in built if r["task"] != "japanese-vowels"]
+    assert {r["patience"] for r in jv} == {None} and {r["patience"] for r in others} == {cfg.patience}
+    assert {tuple(r["hidden"]) for r in jv if r["variant"] == "RLIF"} == {(32,)}
+    n_in, n_out = runs.task_shape("japanese-vowels", "{}")
+    assert {tuple(r["hidden"]) for r in jv} == {(32,), (runs.matched_width(n_in, 32, n_out),)}
+    assert {tuple(r["hidden"]) for r in others if r["variant"] == "RLIF"} == {tuple(cfg.hidden)}
+    with pytest.raises(ValueError, match="task_settings"):
+        config.resolve("04_recurrence", "quick", task_settings={"mnist1d": {"patience": 3}})
+    with pytest.raises(ValueError, match="task_settings"):
+        config.resolve("04_recurrence", "quick", task_settings={"japanese-vowels": {"lr": 0.1}})

@@ -383,6 +383,18 @@ class Reset(_Tasks, Experiment):
     }
 
 
+class TaskSettings(BaseModel):
+    """Run parameters that differ for one task from the experiment's (only those given apply)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    hidden: Hidden | None = Field(None, description="sizes of the spiking layers on this task")
+    patience: PositiveInt | None = Field(None, description="early stopping on this task (null: every epoch)")
+
+    def overrides(self) -> dict:
+        """The parameters given (``patience=None`` given means: no early stopping)."""
+        return {k: getattr(self, k) for k in sorted(self.model_fields_set)}
+
+
 @register
 class Recurrence(_Audit, _Tasks, Experiment):
     """04 (C4): feed-forward vs recurrent in matched pairs, a parameter-matched wide control, a gap sweep."""
@@ -401,6 +413,8 @@ class Recurrence(_Audit, _Tasks, Experiment):
     audit_tasks: list[TaskName] = Field(description="the tasks whose networks are audited (one of tasks)")  # type: ignore[valid-type]
     matched_control: bool = Field(description="add a feed-forward network as wide as the recurrent one has "
                                               "weights (the parameter-matched control)")
+    task_settings: dict[TaskName, TaskSettings] = Field(  # type: ignore[valid-type]
+        description="run parameters that differ per task, e.g. {japanese-vowels: {hidden: [128], patience: null}}")
 
     def trained_tasks(self):
         return list(self.tasks)
@@ -410,17 +424,22 @@ class Recurrence(_Audit, _Tasks, Experiment):
         unknown = [t for t in self.audit_tasks if t not in self.tasks]
         if unknown:
             raise ValueError(f"parameter 'audit_tasks' must list tasks of tasks {self.tasks}, got {unknown}")
+        unknown = [t for t in self.task_settings if t not in self.tasks]
+        if unknown:
+            raise ValueError(f"parameter 'task_settings' must name tasks of tasks {self.tasks}, got {unknown}")
         return self
 
     PROFILES = {
         "smoke": dict(variants=["LIF", "RLIF"], decays=[0.5], tasks=["temporal-xor", "seq-digits"], gaps=[5],
                       events=[2, 3], event_gap=5, audit_tasks=["seq-digits"],
-                      matched_control=True, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256, n_test=128,
+                      matched_control=True, task_settings={}, epochs={"temporal-xor": 2, "seq-digits": 2}, n_train=256,
+                      n_test=128,
                       radii=[0.0, 2.0], flips=[0, 2], noise_levels=[0.0, 0.2], audit_samples=32, pgd_steps=5,
                       restarts=1, square_queries=20, attack_losses=["margin"], audit_redraws=2, redraw_seeds=1),
         "quick": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5],
                       tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 20], events=[2, 3, 4, 5],
                       event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
+                      task_settings={"japanese-vowels": {"hidden": [128], "patience": None}},
                       epochs={"temporal-xor": 40, "seq-digits": 50, "japanese-vowels": 40}, n_train=1024, n_test=512,
                       radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=128,
                       pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"], audit_redraws=3,
@@ -428,6 +447,7 @@ class Recurrence(_Audit, _Tasks, Experiment):
         "full": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9],
                      tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20], events=[2, 3, 4, 5],
                      event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
+                     task_settings={"japanese-vowels": {"patience": None}},
                      epochs={"temporal-xor": 60, "seq-digits": 60, "japanese-vowels": 60}, n_train=2048, n_test=1024,
                      radii=[0.0, 0.5, 1.0, 2.0, 4.0], flips=[0, 1, 2, 4, 8], noise_levels=[0.0, 0.1, 0.2, 0.4],
                      audit_samples=512, pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"],

@@ -170,17 +170,19 @@ def recurrence_runs(cfg) -> list[dict]:
     for task in cfg.tasks:
         settings = temporal_xor_settings(cfg) if task == "temporal-xor" else [task_params(cfg, task)]
         extra = dict(measures=["audit"], measure_params=audit_params(cfg)) if task in cfg.audit_tasks else {}
+        own = cfg.task_settings[task].overrides() if task in cfg.task_settings else {}
+        base = dict(common(cfg), **own)  # the task's own hidden sizes or patience, where it declares them
         # the wide feed-forward controls answer the accuracy question only: they are not audited
         for tp in settings:
             pairs = variant_decays(cfg.variants, cfg.decays)
-            runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
+            runs += [dict(base, task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
                           seed=s, **extra) for v, lam in pairs for s in range(cfg.seeds)]
-            if cfg.matched_control and len(cfg.hidden) == 1 and needs_matched_control(task, tp):
+            if cfg.matched_control and len(base["hidden"]) == 1 and needs_matched_control(task, tp):
                 n_in, n_out = task_shape(task, json.dumps(tp, sort_keys=True))
-                wide = [matched_width(n_in, cfg.hidden[0], n_out)]
+                wide = [matched_width(n_in, base["hidden"][0], n_out)]
                 twins = [(v.with_recurrence(False).name, lam) for v, lam in
                          ((Variant.parse(name), lam) for name, lam in pairs) if v.recurrent]
-                runs += [dict(common(cfg), task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
+                runs += [dict(base, task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
                               epochs=cfg.epochs_for(task), seed=s) for v, lam in twins for s in range(cfg.seeds)]
     return runs
 
