@@ -14,13 +14,13 @@ from snnlib.model.neurons import StrictATan, StrictSigmoid, VariantNode
 CASES = list(itertools.product(("hard", "soft", "none"), (0.0, 0.5, 1.0), (False, True), (False, True)))
 
 
-def pair(reset, decay, recurrent, detach, dtype=torch.float32, threshold=1.0, n_in=5, n=6):
+def pair(reset, decay, recurrent, detach, dtype=torch.float32, threshold=1.0, n_in=5, n=6, **params):
     """Two layers with the same weights, one per backend."""
     layers = []
     for backend in ("fused", "torch"):
         torch.manual_seed(0)
         layer = SpikingLinear(n_in, n, decay=decay, reset=reset, recurrent=recurrent, threshold=threshold,
-                              store_v_seq=True, backend=backend).to(dtype)
+                              store_v_seq=True, backend=backend, **params).to(dtype)
         if recurrent:
             with torch.no_grad():
                 layer.rec.weight.mul_(2.0)  # strong enough recurrence to change the spikes
@@ -216,3 +216,72 @@ def test_the_backward_does_not_depend_on_its_chunk_of_steps(monkeypatch, recurre
         grads.append(torch.autograd.grad(loss, [c] + ([w] if recurrent else [])))
     for other in grads[1:]:
         assert all(torch.equal(a, b) for a, b in zip(grads[0], other))
+
+
+@pytest.mark.parametrize("reset,recurrent", list(itertools.product(("hard", "soft", "none"), (False, True))))
+def test_gain_normalised_runs_fused_and_equals_the_hook_path(reset, recurrent):
+    """``H = λ V + (1 - λ) I``: the fused path scales the current (recurrent: inside the loop, after
+    ``W_rec S[t-1]`` is added), giving the hook path's spikes and membranes exactly."""
+    fused, hook = pair(reset, 0.5, recurrent, False, threshold=0.4, gain_normalised=True)
+    assert fused.node.fused_constants() is not None and fused.node.fused_constants().input_gain is not None
+    x, probes = inputs(torch.float32)
+    s_f, v_f, g_f = run(fused, x, probes)
+    s_h, v_h, g_h = run(hook, x, probes)
+    assert 0 < s_h.mean() < 1
+    assert torch.equal(s_f, s_h) and torch.equal(v_f, v_h)
+    for name in g_h:
+        assert torch.allclose(g_f[name], g_h[name], rtol=1e-5, atol=1e-5), name
+    plain, _ = pair(reset, 0.5, recurrent, False, threshold=0.4)
+    plain.node.reset()
+    assert not torch.equal(plain(x), s_f)  # the gain changes the spikes: it is applied
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_gain_normalised_per_member_gain_in_float64(recurrent):
+    """Per-member gains ``1 - λ`` ([M, 1, 1]) against each member run alone through the hook path."""
+    M, T, B, n = 3, 8, 2, 4
+    decays = [0.2, 0.5, 0.9]
+    g = torch.Generator().manual_seed(11)
+    current = (torch.rand(M, T, B, n, generator=g, dtype=torch.float64) * 3).requires_grad_(True)
+    w = (torch.randn(M, n, n, generator=g, dtype=torch.float64) * 2).requires_grad_(True) if recurrent else None
+    nodes = [VariantNode(decay=decay, reset="soft", threshold=0.5, backend="torch", store_v_seq=True,
+                         gain_normalised=True).to(torch.float64) for decay in decays]
+    col = lambda values: torch.stack(values).reshape(M, 1, 1)  # noqa: E731
+    dyn = Dynamics(decay=col([nd.dynamics.decay for nd in nodes]), threshold=col([nd.dynamics.threshold for nd in nodes]),
+                   reset="soft", derivative=StrictATan().derivative,
+                   input_gain=col([nd.dynamics.input_gain() for nd in nodes]))
+    spikes, v = lif_sequence(current, dyn, w_rec=w, time_dim=1)
+    wrt = (current, w) if recurrent else (current,)
+    grads = torch.autograd.grad((spikes + v).sum(), wrt)
+    for m, node in enumerate(nodes):
+        c = current[m].detach().requires_grad_(True)
+        wm = w[m].detach().requires_grad_(True) if recurrent else None
+        s_prev, out = torch.zeros(B, n, dtype=torch.float64), []
+        for i_t in c:
+            # the stacked kernel's product per member: a batched product of one (bits as the ensemble's)
+            i_t = torch.baddbmm(i_t[None], s_prev[None], wm.t()[None])[0] if recurrent else i_t
+            s_prev = node.single_step_forward(i_t)
+            out.append(s_prev)
+        s_m = torch.stack(out)
+        assert torch.equal(s_m, spikes[m]) and torch.equal(node.v_seq, v[m])
+        grads_m = torch.autograd.grad((s_m + node.v_seq).sum(), (c, wm) if recurrent else (c,))
+        for full, one in zip(grads, grads_m):
+            assert torch.allclose(full[m], one, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("reset", ["hard", "soft", "none"])
+def test_only_the_last_membrane_when_not_kept(reset):
+    """``keep_membranes=False`` returns ``V[T-1]`` alone: the same spikes and last membrane, and the same
+    gradients for a loss on both."""
+    dyn = Dynamics(decay=0.7, threshold=1.0, reset=reset, derivative=StrictATan().derivative)
+    current = torch.rand(9, 3, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64) * 1.5
+    out = []
+    for keep in (True, False):
+        c = current.clone().requires_grad_(True)
+        spikes, v = lif_sequence(c, dyn, keep_membranes=keep)
+        last = v[-1] if keep else v
+        assert last.shape == (3, 4)
+        (g,) = torch.autograd.grad((spikes * torch.arange(9.0)[:, None, None]).sum() + last.square().sum(), (c,))
+        out.append((spikes.detach(), last.detach(), g))
+    assert torch.equal(out[0][0], out[1][0]) and torch.equal(out[0][1], out[1][1])
+    assert torch.allclose(out[0][2], out[1][2], rtol=1e-12, atol=1e-12)

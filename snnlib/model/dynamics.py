@@ -231,16 +231,17 @@ class LIF(NeuronDynamics):
         return torch.mul(state["v"], self.decay).add_(current if gain is None else current * gain)
 
     def fused(self):
-        """The fused LIF loop's constants, unless a tensor of this model is learned (the kernel has no
-        gradient for them), the input is gain-normalised (the kernel does not scale it) or the spike
-        function has no ``derivative``."""
+        """The fused LIF loop's constants (with the input gain ``g`` when gain-normalised), unless a tensor
+        of this model is learned (the kernel has no gradient for them) or the spike function has no
+        ``derivative``."""
         from snnlib.model.fused import Dynamics
 
         derivative = getattr(self.spike_fn, "derivative", None)
-        if derivative is None or self.gain_normalised or any(t.requires_grad for t in self.tensors().values()):
+        if derivative is None or any(t.requires_grad for t in self.tensors().values()):
             return None
         return Dynamics(decay=self.decay, threshold=self.threshold, reset=self.reset_mode, derivative=derivative,
-                        keep_reset=self.keep_reset, kappa_hard=self.kappa_hard, kappa_soft=self.kappa_soft)
+                        keep_reset=self.keep_reset, kappa_hard=self.kappa_hard, kappa_soft=self.kappa_soft,
+                        input_gain=self.input_gain())
 
 
 def run_steps(dynamics: NeuronDynamics, current: torch.Tensor, state: dict | None = None,

@@ -75,7 +75,7 @@ class EnsembleLayer(nn.Module):
         self.dynamics.use_surrogate(self.surrogate_function)
         fused = self.dynamics.fused()
         if fused is not None:
-            spikes, _ = lif_sequence(current, fused, w_rec=self.rec_weight, time_dim=1)
+            spikes, _ = lif_sequence(current, fused, w_rec=self.rec_weight, time_dim=1, keep_membranes=False)
         else:
             spikes, _, _ = run_steps(self.dynamics, current, w_rec=self.rec_weight, time_dim=1)
         return spikes

@@ -18,7 +18,11 @@ Forward (θ threshold, λ decay, ``I[t]`` input current, ``V[-1] = v0``, by defa
 with ``(κ_h, κ_s) = (1, 0)`` for the hard reset (``V = H (1 - S)``), ``(0, 1)`` for the soft reset
 (``V = H - θ S``) and ``(0, 0)`` for none (``V = H``). Recurrent layers add ``W_rec S[t-1]`` to the
 current, ``I[t] = C[t] + W_rec S[t-1]`` with ``S[-1] = 0`` and ``C = W_in x + b`` computed for all steps
-in one matrix product by the caller.
+in one matrix product by the caller. A gain-normalised model charges with ``g I[t]`` instead of ``I[t]``
+(``g = 1 - λ``, :attr:`Dynamics.input_gain`): feed-forward, the whole current is scaled once before the
+loop (``g C``, the step's product, differentiated by autograd); recurrent, ``g I[t]`` is formed inside the
+loop after the recurrent product, and the backward carries ``g`` through ``gC = g gH``,
+``gS[t] ∋ g W_recᵀ gH[t+1]`` and ``gW_rec = g Σ gH[t]ᵀ S[t-1]``.
 
 Backward, with ``g·`` the total derivative of the loss, ``σ'`` the surrogate derivative of the node's
 surrogate function *at call time* (``surrogate.derivative``), ``ρ = 0`` with ``detach_reset`` else 1:
@@ -34,7 +38,9 @@ surrogate function *at call time* (``surrogate.derivative``), ``ρ = 0`` with ``
     gI[t] &= gH[t], \quad g v_0 = \lambda\, gH[0], \quad
     gW_{rec} = \textstyle\sum_{t \ge 1} gH[t]^\top S[t-1]
 
-where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). The reverse
+where ``ḡ`` are the gradients arriving at the outputs (spikes and, when used, membranes). When only the
+last membrane is asked for (``keep_membranes=False``, a node that does not store ``v_seq``), the forward
+keeps ``V`` in two buffers used in turn instead of writing ``[T, ...]`` membranes. The reverse
 loop walks chunks of steps small enough to stay in cache (:data:`CHUNK_ELEMENTS`): what does not depend
 on ``gH[t+1]`` (``D``, the bracket, ``ḡS D``) is computed for a whole chunk at once, then the chunk's steps
 are carried back, two to four tensor operations per step. Passes over the whole sequence would be bound
@@ -72,6 +78,8 @@ class Dynamics:
         kappa_hard, kappa_soft: the reset coefficients κ_h, κ_s (only read when ``reset is None``).
         keep_reset: ρ, 1 to backpropagate through the reset, 0 to detach it (float or per member).
         derivative: the surrogate derivative σ'(z), a callable on tensors.
+        input_gain: ``g`` of a gain-normalised model (``1 - λ``), ``None`` for 1: the loop then charges
+            with ``g I[t]``, the step's own product (module docstring).
     """
 
     decay: float | torch.Tensor
@@ -81,6 +89,7 @@ class Dynamics:
     keep_reset: float | torch.Tensor = 1.0
     kappa_hard: float | torch.Tensor = 0.0
     kappa_soft: float | torch.Tensor = 0.0
+    input_gain: float | torch.Tensor | None = None
 
     def coefficients(self):
         """``(κ_h, κ_s)`` as floats for a single mode, or the per-member tensors."""
@@ -93,11 +102,18 @@ class _FusedLIF(torch.autograd.Function):
     """Forward and surrogate backward of the LIF sequence (module docstring)."""
 
     @staticmethod
-    def forward(ctx, current, v0, w_rec, dyn: Dynamics, time_dim: int):
+    def forward(ctx, current, v0, w_rec, dyn: Dynamics, time_dim: int, keep_membranes: bool):
         h_seq = torch.empty_like(current, memory_format=torch.contiguous_format)
         s_seq = torch.empty_like(h_seq)
-        v_seq = h_seq if dyn.reset == "none" else torch.empty_like(h_seq)
-        hs, ss, vs, cs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), v_seq.unbind(time_dim), current.unbind(time_dim)
+        hs, ss, cs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), current.unbind(time_dim)
+        if dyn.reset == "none":  # V is H
+            v_seq, vs = h_seq, hs
+        elif keep_membranes:
+            v_seq = torch.empty_like(h_seq)
+            vs = v_seq.unbind(time_dim)
+        else:  # only the last V is returned: two buffers that stay in cache, used in turn
+            v_seq, ring = None, torch.empty((2, *hs[0].shape), dtype=h_seq.dtype, device=h_seq.device)
+            vs = [ring[t % 2] for t in range(len(hs))]
         lam, theta = dyn.decay, dyn.threshold
         unit_decay = not isinstance(lam, torch.Tensor) and lam == 1.0
         # plain numbers as 0-d tensors of the current's dtype: the same values, less per-call conversion
@@ -106,11 +122,14 @@ class _FusedLIF(torch.autograd.Function):
         kh, ks = dyn.coefficients()
         w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
         add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
+        gain = dyn.input_gain if w_rec is not None else None  # feed-forward: lif_sequence scaled C
         i_buf = None
         for t in range(len(hs)):
             h, i_t = hs[t], cs[t]
             if w_t is not None and t > 0:  # I[t] = C[t] + W_rec S[t-1], one addmm as in the hook path
                 i_t = i_buf = add_product(i_t, ss[t - 1], w_t, out=i_buf)
+            if gain is not None:  # g I[t], the product of the step's charge
+                i_t = i_buf = torch.mul(i_t, gain, out=i_buf)
             prev = vs[t - 1] if t > 0 else v0
             if prev is None:  # V[-1] = 0
                 h.copy_(i_t)
@@ -121,16 +140,21 @@ class _FusedLIF(torch.autograd.Function):
             s = torch.gt(h, theta, out=ss[t])
             if dyn.reset != "none":  # the reset, exact (every product is by S ∈ {0, 1}); none: V is H
                 reset_membrane(h, s, theta, dyn.reset, kh, ks, out=vs[t])
-        ctx.dyn, ctx.time_dim, ctx.has_v0 = dyn, time_dim, v0 is not None
+        ctx.dyn, ctx.time_dim, ctx.has_v0, ctx.keep_membranes = dyn, time_dim, v0 is not None, keep_membranes
+        ctx.gain = gain
         ctx.save_for_backward(h_seq, s_seq, w_rec)
         ctx.set_materialize_grads(False)
-        return s_seq, v_seq
+        return s_seq, (v_seq if keep_membranes else vs[-1].clone())
 
     @staticmethod
     def backward(ctx, g_spikes, g_v):
         h_seq, s_seq, w_rec = ctx.saved_tensors
         dyn, time_dim = ctx.dyn, ctx.time_dim
         steps = h_seq.shape[time_dim]
+        if g_v is not None and not ctx.keep_membranes:  # the gradient of the last V only
+            g_last, g_v = g_v, torch.zeros_like(h_seq)
+            g_v.select(time_dim, steps - 1).copy_(g_last)
+        product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
         g_h = torch.empty_like(h_seq)
         gs = g_h.unbind(time_dim)
         rec = None
@@ -154,14 +178,20 @@ class _FusedLIF(torch.autograd.Function):
                 else:
                     g.add_(nxt, alpha=dyn.decay)
                 if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
-                    rec = torch.matmul(nxt, w_rec, out=rec)
+                    rec = product(nxt, w_rec, out=rec)
+                    if ctx.gain is not None:  # through g I[t+1]
+                        rec.mul_(ctx.gain)
                     g.addcmul_(rec, ds[t - start])
         g_current = g_h if ctx.needs_input_grad[0] else None
+        if g_current is not None and ctx.gain is not None:  # gC = g gI
+            g_current = g_current * _along_time(ctx.gain, time_dim)
         g_v0 = torch.mul(gs[0], dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
         g_w = None
         if w_rec is not None and ctx.needs_input_grad[2]:
             g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if steps > 1 else torch.zeros_like(w_rec)
-        return g_current, g_v0, g_w, None, None
+            if ctx.gain is not None:  # Σ (g gH[t])ᵀ S[t-1]
+                g_w = g_w * ctx.gain
+        return g_current, g_v0, g_w, None, None, None
 
 
 #: the most elements per tensor of one chunk of steps in the backward (about 512 KiB of float32)
@@ -214,7 +244,8 @@ def _rec_weight_grad(g_h: torch.Tensor, s_seq: torch.Tensor, time_dim: int, w_di
 
 
 def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None = None,
-                 w_rec: torch.Tensor | None = None, time_dim: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                 w_rec: torch.Tensor | None = None, time_dim: int = 0,
+                 keep_membranes: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Run the LIF dynamics over the whole sequence in one fused autograd node.
 
     Args:
@@ -222,13 +253,18 @@ def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None =
         dyn: the constants (:class:`Dynamics`).
         v0: the membrane before the first step (``None``: 0).
         w_rec: recurrent weights ``[n, n]`` (or ``[M, n, n]`` per member), ``None`` for feed-forward.
+        keep_membranes: return every post-reset membrane; ``False``: only the last, ``V[T-1]`` (the
+            others are never written to memory, which saves a pass over ``[T, ...]`` per call).
     Returns:
-        ``(spikes, v_seq)`` shaped like ``current``: ``S[t]`` (0/1 in the current's dtype) and the
-        post-reset membranes ``V[t]``; ``v_seq`` indexed at the last step is the final state.
+        ``(spikes, v_seq)``: ``S[t]`` shaped like ``current`` (0/1 in the current's dtype) and the
+        post-reset membranes ``V[t]`` shaped like ``current``, whose last step is the final state; with
+        ``keep_membranes=False`` ``V[T-1]`` alone (the current without its time axis).
     """
     if w_rec is not None and current.dim() != (3 if w_rec.dim() == 2 else 4):
         raise ValueError(f"current must be [T, B, n] with 2-d w_rec, or [M, T, B, n] with 3-d w_rec; got "
                          f"shapes {tuple(current.shape)} and {tuple(w_rec.shape)}")
+    if dyn.input_gain is not None and w_rec is None:  # H = λ V + (g I): the step's product; autograd: g gI
+        current = current * _along_time(dyn.input_gain, time_dim)
     if v0 is not None and not isinstance(v0, torch.Tensor):
         v0 = torch.full_like(current.select(time_dim, 0), float(v0)) if float(v0) != 0.0 else None
-    return _FusedLIF.apply(current, v0, w_rec, dyn, time_dim)
+    return _FusedLIF.apply(current, v0, w_rec, dyn, time_dim, keep_membranes)

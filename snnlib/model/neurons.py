@@ -223,8 +223,8 @@ class VariantNode(SimpleBaseNode):
         fused = self.fused_constants()
         if fused is not None:
             v0 = self.v if isinstance(self.v, torch.Tensor) else (None if self.v == 0.0 else float(self.v))
-            spikes, v_seq = lif_sequence(current, fused, v0=v0, w_rec=w_rec)
-            self.v = v_seq[-1]
+            spikes, v_out = lif_sequence(current, fused, v0=v0, w_rec=w_rec, keep_membranes=self.store_v_seq)
+            v_seq, self.v = (v_out, v_out[-1]) if self.store_v_seq else (None, v_out)
         else:
             spikes, v_seq, state = run_steps(self.dynamics, current, self.state(current[0]), w_rec=w_rec)
             self._set_state(state)

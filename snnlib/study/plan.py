@@ -65,9 +65,9 @@ def _truncated(task, n: int):
     return dataclasses.replace(task, x_train=task.x_train[:, :n], y_train=task.y_train[:n], x_val=None, y_val=None)
 
 
-def _time_group(group: list[dict], epochs: int | None = None) -> float:
-    """Seconds to train ``group`` as one ensemble for ``epochs`` (default: the maximum), from a few timed
-    batches."""
+def _time_group(group: list[dict]) -> float:
+    """Seconds per epoch to train ``group`` as one ensemble (its training batches and a validation pass),
+    from a few timed batches."""
     from snnlib.measure.train import fit_members
     from snnlib.study import experiment
 
@@ -85,7 +85,7 @@ def _time_group(group: list[dict], epochs: int | None = None) -> float:
     per_batch = (time.perf_counter() - start) / -(-len(small.y_train) // p["batch_size"])
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
     val_batches = val / p["batch_size"] / 4  # a validation pass: forward only, about a quarter of a training step
-    return per_batch * (p["epochs"] if epochs is None else epochs) * (batches + val_batches)
+    return per_batch * (batches + val_batches)
 
 
 def _time_measures(group: list[dict]) -> float:
@@ -148,10 +148,13 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
         for group in work:
             p = group[0]
             epochs = expected_epochs(best_epochs.get((p["experiment"], p["task"])), p["epochs"], p["patience"])
-            shape = (p["task"], tuple(p["hidden"]), len(group), epochs, p["train_stream"], repr(p["task_params"]))
+            # the time per epoch depends on the networks' shape, not on the epochs: one calibration per shape,
+            # on the first (largest) group of that shape, scaled to a smaller group by its number of members
+            shape = (p["task"], tuple(p["hidden"]), p["train_stream"], p["batch_size"], repr(p["task_params"]))
             if shape not in by_shape:
-                by_shape[shape] = _time_group(group, epochs)
-            estimate += by_shape[shape]
+                by_shape[shape] = (_time_group(group), len(group))
+            per_epoch, members = by_shape[shape]
+            estimate += per_epoch * len(group) / members * epochs
         train_s = estimate
         audits: dict = {}
         for group in work:
