@@ -25,11 +25,16 @@ from collections import Counter
 
 import pandas as pd
 
-CALIBRATION_BATCHES = 3
-CALIBRATION_SAMPLES = (4, 8)
+#: training batches timed per shape: the time per batch is the difference of the two, divided by 4, so
+#: that the fixed cost of a call (the optimiser, the data split) is not scaled up to the whole training
+CALIBRATION_BATCHES = (2, 6)
+CALIBRATION_SAMPLES = (8, 24)
+#: epochs the audit's calibration networks train first: an untrained network is at chance, fails the audit's
+#: above-chance gate and misclassifies most samples, which the attacks skip; a trained one does neither
+CALIBRATION_EPOCHS = 2
 #: networks of a stack audited for the calibration (the time is scaled to the stack's size: a stack of
 #: large networks costs in proportion to its size; of small ones, less, so the estimate is on the safe side)
-CALIBRATION_NETWORKS = 2
+CALIBRATION_NETWORKS = 4
 
 
 #: the quantile of the recorded stopping epochs taken as a group's (it trains until its last member stops)
@@ -74,15 +79,18 @@ def _time_group(group: list[dict]) -> float:
     p = group[0]
     task = experiment._training_task(p, experiment.build_task(p))
     batches = -(-len(task.y_train) // p["batch_size"])
-    small = _truncated(task, min(len(task.y_train), CALIBRATION_BATCHES * p["batch_size"]))
     members = [experiment.build_model(q, task) for q in group]
     configs = [experiment.train_config(dict(q, epochs=1)) for q in group]
     # one untimed batch first: the first step of a shape pays one-time costs (allocation, lazy set-up)
-    # that the timed batches would otherwise scale up to the whole training
     fit_members(members, [_truncated(task, p["batch_size"])] * len(members), configs)
-    start = time.perf_counter()
-    fit_members(members, [small] * len(members), configs)
-    per_batch = (time.perf_counter() - start) / -(-len(small.y_train) // p["batch_size"])
+    times = []
+    for n in CALIBRATION_BATCHES:
+        small = _truncated(task, min(len(task.y_train), n * p["batch_size"]))
+        start = time.perf_counter()
+        fit_members(members, [small] * len(members), configs)
+        times.append(time.perf_counter() - start)
+    (b0, b1), (t0, t1) = CALIBRATION_BATCHES, times
+    per_batch = max((t1 - t0) / (b1 - b0), t1 / b1 / 2)  # the difference, or half the mean if noise made it tiny
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
     val_batches = val / p["batch_size"] / 4  # a validation pass: forward only, about a quarter of a training step
     return per_batch * (batches + val_batches)
@@ -90,9 +98,10 @@ def _time_group(group: list[dict]) -> float:
 
 def _time_measures(group: list[dict]) -> float:
     """Seconds for the measures of a group's audited runs (the audit dominates): two networks of the first
-    stack of runs audited together (:func:`snnlib.study.experiment.audit_stacks`) are timed on 4 and 8
-    samples, extrapolated linearly to the audit's samples and scaled to the stack's size, and that is
-    counted once per stack of the group."""
+    stack of runs audited together (:func:`snnlib.study.experiment.audit_stacks`), trained for
+    :data:`CALIBRATION_EPOCHS` epochs, are timed on 8 and 24 samples, extrapolated linearly to the audit's
+    samples and scaled to the stack's size, and that is counted once per stack of the group."""
+    from snnlib.measure.train import fit_members
     from snnlib.study import experiment
 
     tasks = [experiment.build_task(p) for p in group]
@@ -102,6 +111,8 @@ def _time_measures(group: list[dict]) -> float:
     first = stacks[0][:CALIBRATION_NETWORKS]  # a few networks of the first stack, scaled to its size below
     audited, audited_tasks = [group[i] for i in first], [tasks[i] for i in first]
     models = [experiment.build_model(p, t) for p, t in zip(audited, audited_tasks)]
+    training = [experiment._training_task(p, t) for p, t in zip(audited, audited_tasks)]
+    fit_members(models, training, [experiment.train_config(dict(p, epochs=CALIBRATION_EPOCHS)) for p in audited])
     twins = [m if experiment._wants_twin(p) else None for p, m in zip(audited, models)]
     times = []
     for n in CALIBRATION_SAMPLES:
