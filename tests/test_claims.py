@@ -456,3 +456,18 @@ def test_attack_redraws_give_a_monte_carlo_error_and_a_stability_perturbation():
     perturbations = set(study.stability["perturbation"])
     assert {"attack redraw 1", "attack redraw 2"} <= perturbations and "attack redraws" not in perturbations
 
+
+
+def test_single_radius_rows_are_secondary_cross_sections_of_the_area():
+    rows = claims.effects(*frames(), profile=PROFILE)
+    single = rows[rows["contrast"].str.contains("radius", na=False)]
+    assert set(zip(single["claim"], single["task"])) == {("C1", "delayed-recall"), ("C1", "seq-digits"),
+                                                         ("C4", "seq-digits")}
+    assert not single["primary"].any() and set(single["family"]) == {"exploratory"}
+    # the C4 row at radius 2: per seed, RLIF − LIF of (robust − chance) / (clean − chance) at that radius
+    rc = recurrence()
+    at = rc[(rc["task"] == "seq-digits") & (rc["hidden"].map(lambda h: h[0]) == 8)]
+    score = {(v, s): (a[2]["accuracy"] - 0.1) / (a[2]["clean"] - 0.1) for v, s, a in zip(at["variant"], at["seed"], at["audit"])}
+    expected = [score[("RLIF", s)] - score[("LIF", s)] for s in SEEDS]
+    c4 = single[single["claim"] == "C4"].iloc[0]
+    assert "radius 2" in c4["contrast"] and np.allclose(sorted(c4["values"]), sorted(expected))

@@ -148,3 +148,28 @@ def test_bad_neuron_params_are_refused_before_training(variant, params, match):
 
     with pytest.raises(ValueError, match=match):
         validate(dict(variant=variant, neuron_params=params))
+
+
+@pytest.mark.parametrize("variant", ["LIF", "RLIF", "LIF-soft", "RLIF-noreset"])
+@pytest.mark.parametrize("decay", [0.5, 0.9])
+def test_gain_normalisation_is_a_reparametrisation_of_the_weights(variant, decay):
+    """H = λV + (1-λ)(W x + b + W_rec S) with weights W/(1-λ) is H = λV + W x + b + W_rec S: for λ < 1 the
+    gain-normalised and the raw reading describe the same networks; they differ in how training finds them
+    (the initial scale and the effective step of the weights), and λ = 1 has no normalised counterpart."""
+    torch.manual_seed(0)
+    raw = snnlib.build_snn(6, [7, 5], 3, variant, decay=decay).double()
+    normalised = snnlib.build_snn(6, [7, 5], 3, variant, decay=decay,
+                                  neuron_params=dict(gain_normalised=True)).double()
+    with torch.no_grad():
+        for a, b in zip(raw.layers, normalised.layers):
+            b.fc.weight.copy_(a.fc.weight / (1 - decay))
+            b.fc.bias.copy_(a.fc.bias / (1 - decay))
+            if a.recurrent:
+                b.rec.weight.copy_(a.rec.weight / (1 - decay))
+        normalised.readout.load_state_dict(raw.readout.state_dict())
+    x = torch.rand(20, 4, 6, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 3
+    logits_raw, logits_normalised = raw(x), normalised(x)
+    assert any(s.sum() > 0 for s in raw.last_spikes)  # the test drives spikes
+    for a, b in zip(raw.last_spikes, normalised.last_spikes):
+        assert torch.equal(a, b)
+    assert torch.allclose(logits_raw, logits_normalised, atol=1e-9)

@@ -273,16 +273,17 @@ def normalised_area(x, y) -> float:
 def robustness_scores(records: pd.DataFrame, radius: float | None = None) -> pd.DataFrame:
     """Per run, the chance-corrected worst-case robustness in column ``robustness``: by default the
     normalised area under the chance-corrected robust-accuracy curve over the audited radii (the full-range
-    sanity radius aside; :func:`normalised_area`, ``radius`` NaN); with ``radius``, the value at that one
-    radius. NaN for runs within 0.05 of chance."""
+    sanity radius aside; :func:`normalised_area`; ``radius`` None); with ``radius``, the value at that one
+    radius (``radius`` NaN: at every radius, one row each). NaN for runs within 0.05 of chance."""
     rows = audit_rows(records)
     if rows.empty:
         return rows
     rows = rows[~rows["full_range"].astype(bool)]  # the sanity radius covering the whole input range
     rows = rows.assign(robustness=[chance_corrected(a, c, ch) for a, c, ch in
                                    zip(rows["accuracy"], rows["clean"], rows["chance"])])
-    if radius is not None:
-        return rows[np.isclose(rows["radius"], radius)].reset_index(drop=True)
+    if radius is not None:  # NaN: every single radius, one row each
+        at = rows if isinstance(radius, float) and math.isnan(radius) else rows[np.isclose(rows["radius"], radius)]
+        return at.reset_index(drop=True)
     keys = [c for c in ("task", "variant", "decay", "seed", "width") if c in rows.columns]
     out = []
     for _, part in rows.groupby(keys, sort=False, dropna=False):
@@ -411,6 +412,44 @@ def c1_effects(leakage: pd.DataFrame) -> list[dict]:
                          contrast="attack audit", figure="leakage-robustness",
                          levels=_levels(part, part["decay"], "robustness"), chance=0.0,
                          n_excluded=int(part["robustness"].isna().sum())))
+    rows += _single_radius_rows(leakage[leakage["audit"].notna()] if "audit" in leakage else leakage.iloc[:0],
+                                lambda at: dict(claim="C1", by=["task"], trend=True))
+    return rows
+
+
+def _single_radius_rows(audited: pd.DataFrame, how) -> list[dict]:
+    """Secondary rows at the middle radius of each audited task's grid (the area over the grid is the
+    primary score; one radius is a cross-section of it)."""
+    at_radius = robustness_scores(audited, radius=math.nan) if not audited.empty else pd.DataFrame()
+    rows = []
+    if at_radius.empty:
+        return rows
+    spec = how(at_radius)
+    for key, part in at_radius.groupby(spec["by"], sort=True):
+        radius = middle(part["radius"].unique())
+        part = part[np.isclose(part["radius"], radius)]
+        if part.empty:
+            continue
+        task = key[0] if isinstance(key, tuple) else key
+        unit = "spike flips" if part["encoding"].iloc[0] == "spikes" else "L∞ in input scales"
+        if spec.get("trend"):
+            rows.append(_row(spec["claim"], "robustness", f"ρ(λ, robustness) at radius {radius:g} ({unit})",
+                             lambda: stats.per_seed_trend(part, "decay", "robustness"), "rho", -1, task=task,
+                             contrast=f"attack audit, radius {radius:g}", figure="leakage-robustness",
+                             levels=_levels(part, part["decay"], "robustness"), chance=0.0,
+                             n_excluded=int(part["robustness"].isna().sum())))
+            continue
+        labelled = with_labels(part.assign(hidden=part["width"].map(lambda w: [w])))
+        for leak, part in labelled.groupby("leak", sort=True):
+            rec, ff = part["arch"] == "R", part["arch"] == "FF"
+            if rec.any() and ff.any():
+                lam = key[1]
+                name = "LIF" if leak else "IF"
+                rows.append(_row("C4", "robustness", f"robustness at radius {radius:g} ({unit}), R{name} − {name}",
+                                 lambda: _pairs(part, ff, rec, "robustness"), "robustness", -1, task=task,
+                                 decay=lam, contrast=f"recurrent vs FF, radius {radius:g}", figure="recurrence-audit",
+                                 levels=_arm_levels(part, (ff, rec), "robustness"), chance=0.0,
+                                 n_excluded=int(part["robustness"].isna().sum())))
     return rows
 
 
@@ -581,6 +620,9 @@ def c4_effects(recurrence: pd.DataFrame) -> list[dict]:
                                  task=task, decay=lam, contrast="recurrent vs FF", figure="recurrence-audit",
                                  levels=_arm_levels(part, (ff, rec), "robustness"), chance=0.0,
                                  n_excluded=int(part["robustness"].isna().sum())))
+        audited = with_labels(recurrence[recurrence["audit"].notna()])
+        audited = audited[audited["arch"] != "FF-wide"]
+        rows += _single_radius_rows(audited, lambda at: dict(claim="C4", by=["task", "decay"]))
     return rows
 
 
