@@ -292,8 +292,8 @@ class Baseline(_Tasks, Experiment):
                       epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512,
                       lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
-                     epochs={"digits": 40, "delayed-recall": 60}, delay=6, n_train=2048, n_test=1024,
-                     lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=6),
+                     epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=1024,
+                     lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
     }
 
 
@@ -333,12 +333,12 @@ class Leakage(_Audit, _Tasks, Experiment):
                       n_train=1024, n_test=512, radii=[0.0, 1.0, 2.0], flips=[0, 2, 8],
                       noise_levels=[0.0, 0.1, 0.4], audit_samples=32, pgd_steps=50, restarts=2,
                       square_queries=100, attack_losses=["margin"], audit_redraws=3, redraw_seeds=4),
-        "full": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95, 1.0], delays=[0, 4, 8, 16], robust_delay=8,
-                     second_task="seq-digits", epochs={"delayed-recall": 60, "seq-digits": 60},
+        "full": dict(decays=[0.0, 0.25, 0.5, 0.75, 0.9, 0.95, 1.0], delays=[0, 4, 8, 16], robust_delay=8,
+                     second_task="seq-digits", epochs={"delayed-recall": 40, "seq-digits": 50},
                      retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3],
-                     n_train=2048, n_test=1024, radii=[0.0, 0.5, 1.0, 2.0, 4.0], flips=[0, 1, 2, 4, 8],
-                     noise_levels=[0.0, 0.1, 0.2, 0.4], audit_samples=512, pgd_steps=50, restarts=2,
-                     square_queries=100, attack_losses=["margin"], audit_redraws=3, redraw_seeds=24),
+                     n_train=1024, n_test=1024, radii=[0.0, 1.0, 2.0, 4.0], flips=[0, 2, 8],
+                     noise_levels=[0.0, 0.1, 0.4], audit_samples=128, pgd_steps=50, restarts=2,
+                     square_queries=100, attack_losses=["margin"], audit_redraws=1, redraw_seeds=0),
     }
 
 
@@ -379,7 +379,7 @@ class Reset(_Tasks, Experiment):
                       epochs={"digits": 30, "seq-digits": 50}, delay=4, n_train=1024, n_test=512),
         "full": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
                      stream_length=32, train_stream_length=4, rate_regs=[0.0, 0.25, 0.5, 1.0, 2.0],
-                     epochs={"digits": 40, "seq-digits": 60}, delay=4, n_train=2048, n_test=1024),
+                     epochs={"digits": 30, "seq-digits": 50}, delay=4, n_train=1024, n_test=1024),
     }
 
 
@@ -444,14 +444,14 @@ class Recurrence(_Audit, _Tasks, Experiment):
                       radii=[0.0, 1.0, 2.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4], audit_samples=128,
                       pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"], audit_redraws=3,
                       redraw_seeds=4),
-        "full": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5, 0.9],
+        "full": dict(variants=["LIF", "RLIF", "IF", "RIF"], decays=[0.5],
                      tasks=["temporal-xor", "seq-digits", "japanese-vowels"], gaps=[0, 5, 10, 20], events=[2, 3, 4, 5],
                      event_gap=5, audit_tasks=["seq-digits"], matched_control=True,
                      task_settings={"japanese-vowels": {"patience": None}},
-                     epochs={"temporal-xor": 60, "seq-digits": 60, "japanese-vowels": 60}, n_train=2048, n_test=1024,
-                     radii=[0.0, 0.5, 1.0, 2.0, 4.0], flips=[0, 1, 2, 4, 8], noise_levels=[0.0, 0.1, 0.2, 0.4],
+                     epochs={"temporal-xor": 40, "seq-digits": 50, "japanese-vowels": 40}, n_train=1024, n_test=1024,
+                     radii=[0.0, 1.0, 2.0, 4.0], flips=[0, 2, 8], noise_levels=[0.0, 0.1, 0.4],
                      audit_samples=512, pgd_steps=50, restarts=2, square_queries=100, attack_losses=["margin"],
-                     audit_redraws=3, redraw_seeds=24),
+                     audit_redraws=3, redraw_seeds=4),
     }
 
 
@@ -536,14 +536,14 @@ class Learned(_Tasks, Experiment):
                       retention_noise=[0.0, 0.2], second_task="seq-digits", stream_task="digits",
                       stream_decay=0.5, stream_length=4,
                       epochs={"delayed-recall": 2, "seq-digits": 2, "digits": 2}, n_train=256, n_test=128),
-        "quick": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[8, 16],
+        "quick": dict(seeds=8, variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[8, 16],
                       retention_noise=[0.0, 0.05, 0.1, 0.2, 0.3], second_task="seq-digits", stream_task="seq-digits",
                       stream_decay=0.9, stream_length=16,
                       epochs={"delayed-recall": 40, "seq-digits": 50}, n_train=1024, n_test=512),
-        "full": dict(variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[8, 16],
+        "full": dict(seeds=12, variants=["PLIF", "RPLIF", "ALIF", "RALIF"], decay=0.5, beta=0.2, delays=[8, 16],
                      retention_noise=[0.0, 0.05, 0.1, 0.15, 0.2, 0.3], second_task="seq-digits",
                      stream_task="seq-digits", stream_decay=0.9, stream_length=32,
-                     epochs={"delayed-recall": 60, "seq-digits": 60}, n_train=2048, n_test=1024),
+                     epochs={"delayed-recall": 40, "seq-digits": 50}, n_train=1024, n_test=1024),
     }
 
 
@@ -573,7 +573,7 @@ class Scaling(Experiment):
     PROFILES = {
         "smoke": dict(sizes=[[16], [32]]),
         "quick": dict(sizes=[[32], [64]]),
-        "full": dict(sizes=[[32], [64], [128], [256], [128, 128]]),
+        "full": dict(sizes=[[32], [64], [128], [256], [128, 128]], seeds=10),
     }
 
 

@@ -7,7 +7,8 @@ the group's batches and epochs; a group's audited runs add the time of their sta
 (:func:`snnlib.study.experiment.audit_runs`, two untrained networks on 4 and on 8 samples, extrapolated
 linearly to the audit's samples and scaled to the stack's size). The estimate is of *this* machine's wall time on one process
 (``estimate_s``) and with the profile's worker processes sharing the groups (``estimate_workers_s``:
-divided by the workers, at most the CPU count). Untrained networks are no trained ones: their attacks
+divided by the workers, at most the CPU count), times :data:`UNTIMED_FACTOR` for what the calibration
+leaves out. Untrained networks are no trained ones: their attacks
 stop early on samples they already misclassify, so the audit time is a rough figure.
 
 Early stopping: an ensemble trains until its last member stops, so a group's epochs are estimated from
@@ -32,6 +33,13 @@ CALIBRATION_SAMPLES = (8, 24)
 #: epochs the audit's calibration networks train first: an untrained network is at chance, fails the audit's
 #: above-chance gate and misclassifies most samples, which the attacks skip; a trained one does neither
 CALIBRATION_EPOCHS = 2
+#: what the calibration does not time -- building each run's task, copying the best state at every better
+#: epoch, the measurement's other passes, the worker processes' start -- as a factor on the timed estimate:
+#: on this 2-core machine, the quick profile's recorded run time over this estimate of the same runs from
+#: clean was 1.42-1.72 by chapter (1.46 in all; chapter 07 1.1), measured 2026-11-30
+UNTIMED_FACTOR = 1.45
+#: a forward pass costs about a third of a training step (forward, backward, Adam update)
+FORWARD_SHARE = 3
 #: networks of a stack audited for the calibration (the time is scaled to the stack's size: a stack of
 #: large networks costs in proportion to its size; of small ones, less, so the estimate is on the safe side)
 CALIBRATION_NETWORKS = 4
@@ -70,17 +78,19 @@ def _truncated(task, n: int):
     return dataclasses.replace(task, x_train=task.x_train[:, :n], y_train=task.y_train[:n], x_val=None, y_val=None)
 
 
-def _time_group(group: list[dict]) -> float:
+def _time_group(group: list[dict]) -> tuple[float, float]:
     """Seconds per epoch to train ``group`` as one ensemble (its training batches and a validation pass),
-    from a few timed batches."""
+    from a few timed batches, and seconds of its measurement's pass over the test split."""
     from snnlib.measure.train import fit_members
     from snnlib.study import experiment
 
     p = group[0]
     task = experiment._training_task(p, experiment.build_task(p))
     batches = -(-len(task.y_train) // p["batch_size"])
-    members = [experiment.build_model(q, task) for q in group]
-    configs = [experiment.train_config(dict(q, epochs=1)) for q in group]
+    # audited runs with a transfer attack train their twin in the same ensemble
+    trained = [q for q in group for _ in range(2 if experiment._wants_twin(q) else 1)]
+    members = [experiment.build_model(q, task) for q in trained]
+    configs = [experiment.train_config(dict(q, epochs=1)) for q in trained]
     # one untimed batch first: the first step of a shape pays one-time costs (allocation, lazy set-up)
     fit_members(members, [_truncated(task, p["batch_size"])] * len(members), configs)
     times = []
@@ -92,8 +102,9 @@ def _time_group(group: list[dict]) -> float:
     (b0, b1), (t0, t1) = CALIBRATION_BATCHES, times
     per_batch = max((t1 - t0) / (b1 - b0), t1 / b1 / 2)  # the difference, or half the mean if noise made it tiny
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
-    val_batches = val / p["batch_size"] / 4  # a validation pass: forward only, about a quarter of a training step
-    return per_batch * (batches + val_batches)
+    # a validation pass: forward only, about a third of a training step (forward, backward, update)
+    test = len(task.y_test) / p["batch_size"] / FORWARD_SHARE  # the measurement's pass over the test split
+    return per_batch * (batches + val / p["batch_size"] / FORWARD_SHARE), per_batch * test
 
 
 def _time_measures(group: list[dict]) -> float:
@@ -163,9 +174,10 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
             # on the first (largest) group of that shape, scaled to a smaller group by its number of members
             shape = (p["task"], tuple(p["hidden"]), p["train_stream"], p["batch_size"], repr(p["task_params"]))
             if shape not in by_shape:
-                by_shape[shape] = (_time_group(group), len(group))
-            per_epoch, members = by_shape[shape]
-            estimate += per_epoch * len(group) / members * epochs
+                by_shape[shape] = (*_time_group(group), len(group))
+                by_shape[shape] = (by_shape[shape][0], by_shape[shape][2], by_shape[shape][1])
+            per_epoch, members, test_pass = by_shape[shape]
+            estimate += (per_epoch * epochs + test_pass) * len(group) / members
         train_s = estimate
         audits: dict = {}
         for group in work:
@@ -174,6 +186,7 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
             if kind not in audits:
                 audits[kind] = _time_measures(group)
             estimate += audits[kind]
+    estimate, train_s = estimate * UNTIMED_FACTOR, train_s * UNTIMED_FACTOR
     workers = max(1, min(cfg.workers, os.cpu_count() or 1))
     return dict(experiment=name, runs=len(planned), recorded=len(current), shared=shared, stale=stale, groups=len(work),
                 largest_group=max((len(g) for g in work), default=0), training_s=train_s,

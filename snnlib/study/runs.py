@@ -153,10 +153,18 @@ def temporal_xor_settings(cfg) -> list[dict]:
     return span + order
 
 
-def needs_matched_control(task: str, task_params: dict) -> bool:
-    """Whether a setting of 04 gets the parameter-matched wide feed-forward control: every task but
-    temporal-xor's gap sweep, whose question is memory span, not what the recurrent weights buy."""
-    return task != "temporal-xor" or task_params.get("label", "parity") != "parity"
+def needs_matched_control(cfg, task: str, task_params: dict) -> bool:
+    """Whether a setting of 04 gets the parameter-matched wide feed-forward control (does the recurrent
+    network win by its extra weights?): the audited tasks, and the order task at its middle K (the lower
+    of two middles); not temporal-xor's gap sweep, whose question is memory span, nor the other tasks,
+    whose matched pairs are a check on real data. One K suffices for a secondary question, and each control
+    costs as much as the wide network it is."""
+    if task in cfg.audit_tasks:
+        return True
+    if task == "temporal-xor" and task_params.get("label", "parity") != "parity":
+        ks = sorted(cfg.events)
+        return task_params.get("n_events") == ks[(len(ks) - 1) // 2]
+    return False
 
 
 def recurrence_runs(cfg) -> list[dict]:
@@ -177,7 +185,7 @@ def recurrence_runs(cfg) -> list[dict]:
             pairs = variant_decays(cfg.variants, cfg.decays)
             runs += [dict(base, task=task, task_params=tp, variant=v, decay=lam, epochs=cfg.epochs_for(task),
                           seed=s, **extra) for v, lam in pairs for s in range(cfg.seeds)]
-            if cfg.matched_control and len(base["hidden"]) == 1 and needs_matched_control(task, tp):
+            if cfg.matched_control and len(base["hidden"]) == 1 and needs_matched_control(cfg, task, tp):
                 n_in, n_out = task_shape(task, json.dumps(tp, sort_keys=True))
                 wide = [matched_width(n_in, base["hidden"][0], n_out)]
                 twins = [(v.with_recurrence(False).name, lam) for v, lam in
@@ -302,9 +310,9 @@ def sized_runs(cfg, hidden: list[int]) -> list[dict]:
         for run in runs_of(chapter):
             if not feeds_primary(dict(run, _base_hidden=list(hidden)), cfg.profile):
                 continue
-            if not own:
+            if not own:  # only what the primary contrasts read: no secondary measure, no attack redraw
                 keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
-                mp = {} if not keep else run["measure_params"]
+                mp = {k: v for k, v in run["measure_params"].items() if k != "audit_redraws"} if keep else {}
                 run = dict(run, measures=keep, measure_params=mp)
             sized.append(run)
     return sized
