@@ -175,8 +175,7 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
             shape = (p["task"], tuple(p["hidden"]), p["train_stream"], p["batch_size"], repr(p["task_params"]))
             if shape not in by_shape:
                 by_shape[shape] = (*_time_group(group), len(group))
-                by_shape[shape] = (by_shape[shape][0], by_shape[shape][2], by_shape[shape][1])
-            per_epoch, members, test_pass = by_shape[shape]
+            per_epoch, test_pass, members = by_shape[shape]
             estimate += (per_epoch * epochs + test_pass) * len(group) / members
         train_s = estimate
         audits: dict = {}
