@@ -265,13 +265,14 @@ def learned_runs(cfg) -> list[dict]:
 PRIMARY_CHAPTERS = ("02_leakage", "03_reset", "04_recurrence")
 
 
-def feeds_primary(run: dict, profile: str) -> bool:
+def feeds_primary(run: dict, profile: str, hidden: list[int] | None = None) -> bool:
     """Whether ``run`` (a run of 02 - 04) is one that a primary contrast of ``profile`` reads
     (:data:`snnlib.analysis.claims.PRIMARY`): C1's λ sweep on delayed-recall (every delay: the operating
     point is chosen on validation data); C2's and C3's feed-forward leaky hard and no-reset pairs at the
     declared task and λ (C2 trained on single samples and unregularised, C3 along every rate
     regularisation); C4's leaky matched pairs at the declared λ, on the order task (every K) and on the
-    audited task."""
+    audited task, at ``hidden`` (the size being re-estimated; default the run's own: its wide controls
+    are left out)."""
     from snnlib.analysis.claims import PRIMARY
 
     declared = {(p.claim, p.arm): p for p in PRIMARY[profile]}
@@ -287,7 +288,7 @@ def feeds_primary(run: dict, profile: str) -> bool:
                 (task == c3.task and lam == c3.decay))
     if experiment == "04_recurrence":
         accuracy, robustness = declared["C4", "accuracy"], declared["C4", "robustness"]
-        if not v.leak or lam != accuracy.decay or run["hidden"] != run.get("_base_hidden", run["hidden"]):
+        if not v.leak or lam != accuracy.decay or run["hidden"] != (run["hidden"] if hidden is None else list(hidden)):
             return False
         if task == accuracy.task:
             return run["task_params"].get("label", "parity") == ORDER_TASK["label"]
@@ -308,7 +309,7 @@ def sized_runs(cfg, hidden: list[int]) -> list[dict]:
         chapter = config.resolve(name, cfg.profile, hidden=list(hidden), seeds=cfg.seeds)
         own = list(config.resolve(name, cfg.profile).hidden) == list(hidden)
         for run in runs_of(chapter):
-            if not feeds_primary(dict(run, _base_hidden=list(hidden)), cfg.profile):
+            if not feeds_primary(run, cfg.profile, hidden):
                 continue
             if not own:  # only what the primary contrasts read: no secondary measure, no attack redraw
                 keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
