@@ -247,10 +247,16 @@ def cmd_train(args) -> int:
     cfgs = [config.resolve(name, args.profile) for name in names]
     from snnlib.study import runs, sweep
 
-    every = [run for cfg in cfgs for run in runs.runs_of(cfg)]
+    from snnlib.study import lr_selection
+
     scheduler = args.scheduler or cfgs[0].scheduler
-    frame = sweep.run_grid(every, workers=cfgs[0].workers, scheduler=scheduler, reuse_stale=args.reuse_stale,
-                           progress=args.progress, desc=f"{args.experiment} ({args.profile})")
+    options = dict(workers=cfgs[0].workers, scheduler=scheduler, reuse_stale=args.reuse_stale, progress=args.progress)
+    # first every experiment's learning-rate selection (one sweep), then every run at its chosen rate
+    selection = [run for cfg in cfgs for run in lr_selection.selection_runs(cfg)]
+    if selection:
+        sweep.run_grid(selection, desc=f"{args.experiment} ({args.profile}): learning rates", **options)
+    every = [run for cfg in cfgs for run in runs.runs_of(cfg)]
+    frame = sweep.run_grid(every, desc=f"{args.experiment} ({args.profile})", **options)
     print(f"done: {len(frame)} runs of {', '.join(names)} recorded in {paths.records_dir()}", file=sys.stderr)
     return 0
 

@@ -47,6 +47,9 @@ def test_the_appendix_is_built_last_even_after_a_higher_number(registry, capsys)
 def test_one_declaration_puts_a_chapter_in_the_sweep_and_the_command_line(registry, monkeypatch, capsys):
     a_new_chapter()
     assert "10_adaptation" in cli.runs_experiments() and "10_adaptation" in runs.RUNS
+    from snnlib.study import lr_selection
+
+    monkeypatch.setattr(lr_selection, "selects", lambda cfg: False)  # nothing is recorded to choose rates from
     cfg = config.resolve("10_adaptation", "smoke")
     built = runs.runs_of(cfg)
     assert built and {r["experiment"] for r in built} == {"10_adaptation"}

@@ -189,7 +189,7 @@ def test_the_operating_point_is_chosen_on_validation_accuracy_never_on_test_accu
     lk, rs, rc = frames()
     judged = claims.judge(claims.effects(lk, rs, rc))
     assert primary_of(judged, "C1", "memory")["point_value"] == 4  # delay 0 at the ceiling, 16 at chance
-    assert primary_of(judged, "C4", "accuracy")["contrast"] == "growth with complexity"
+    assert primary_of(judged, "C4", "accuracy")["contrast"] == "growth with complexity, best λ"
     test_moved = lk.assign(test_accuracy=np.where(lk["task_params.delay"] == 4, 0.25, lk["test_accuracy"]))
     assert primary_of(claims.judge(claims.effects(test_moved, rs, rc)), "C1", "memory")["point_value"] == 4
     val_moved = lk.assign(val_accuracy=np.where(lk["task_params.delay"] == 16, 0.62, lk["val_accuracy"]))
@@ -471,3 +471,18 @@ def test_single_radius_rows_are_secondary_cross_sections_of_the_area():
     expected = [score[("RLIF", s)] - score[("LIF", s)] for s in SEEDS]
     c4 = single[single["claim"] == "C4"].iloc[0]
     assert "radius 2" in c4["contrast"] and np.allclose(sorted(c4["values"]), sorted(expected))
+
+
+def test_each_architecture_is_taken_at_its_best_lambda_on_validation_accuracy_at_each_k():
+    rows = []
+    for seed in range(3):
+        for arch, lam, k, val, test in [("FF", 0.5, 2, 0.9, 0.1), ("FF", 1.0, 2, 0.8, 0.9),  # test never read
+                                        ("FF", 0.5, 3, 0.7, 0.5), ("FF", 1.0, 3, 0.75, 0.5),
+                                        ("R", 0.5, 2, 1.0, 1.0), ("R", 1.0, 2, 1.0, 1.0),      # a tie: smaller λ
+                                        ("R", 0.5, 3, 0.6, 0.6), ("R", 1.0, 3, 0.7, 0.7)]:
+            rows.append({"seed": seed, "arch": arch, "decay": lam, "task_params.n_events": k, "val_accuracy": val,
+                         "test_accuracy": test})
+    best = claims.at_best_decay(pd.DataFrame(rows), ["arch", "task_params.n_events"])
+    picked = best.groupby(["arch", "task_params.n_events"])["decay"].agg(set).to_dict()
+    assert picked == {("FF", 2): {0.5}, ("FF", 3): {1.0}, ("R", 2): {0.5}, ("R", 3): {1.0}}
+    assert len(best) == 4 * 3  # every seed of the chosen λ, nothing else

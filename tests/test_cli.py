@@ -231,10 +231,16 @@ def test_results_reports_a_corrupt_record_and_goes_on(some_records, capsys):
 def test_train_records_the_runs_a_notebook_then_reuses(capsys, monkeypatch):
     from snnlib.study import config, records, runs, sweep
 
+    from snnlib.study import lr_selection
+
     code, _, err = main(capsys, "train", "01_dynamics_and_baseline", "--profile", "smoke", "--no-progress")
-    planned = sweep.plan(runs.runs_of(config.resolve("01_dynamics_and_baseline", "smoke")))
+    cfg = config.resolve("01_dynamics_and_baseline", "smoke")
+    planned = sweep.plan(runs.runs_of(cfg))
     assert code == 0 and f"done: {len(planned)} runs of 01_dynamics_and_baseline" in err
-    assert len(records.load_all()) == len(planned)
+    # the learning-rate selection's runs, and the runs at the chosen rates (those of the selection's seeds
+    # at the chosen rate are the same records)
+    selection = {records.canonical_key(p) for p in sweep.plan(lr_selection.selection_runs(cfg))}
+    assert len(records.load_all()) == len(selection | {records.canonical_key(p) for p in planned}) > len(planned)
     monkeypatch.setattr(sweep, "groups", lambda *a, **k: pytest.fail("trained a recorded run again"))
     frame = sweep.run_grid(runs.runs_of(config.resolve("01_dynamics_and_baseline", "smoke")), progress=False)
     assert len(frame) == len(planned)

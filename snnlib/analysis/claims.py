@@ -166,7 +166,8 @@ class Primary(BaseModel):
 
     def describe(self) -> str:
         """``"delayed-recall, trend along λ, delay chosen on validation accuracy"``."""
-        parts = [self.task, "trend along λ" if self.decay is None else f"λ {self.decay:g}"]
+        lam = f"λ {self.decay:g}" if self.decay is not None else "" if "λ" in (self.contrast or "") else "trend along λ"
+        parts = [self.task] + ([lam] if lam else [])
         if self.contrast:
             parts.append(self.contrast)
         if self.point:
@@ -193,10 +194,12 @@ _PRIMARY = (
             reason="SynOps at equal accuracy along the rate-regularisation frontier (regularisation cuts "
                    "SynOps too, so an unregularised comparison would credit reset with what any penalty "
                    "buys), at the study's reference λ, on the task every profile trains"),
-    Primary(claim="C4", arm="accuracy", task="temporal-xor", decay=0.5, contrast="growth with complexity",
+    Primary(claim="C4", arm="accuracy", task="temporal-xor", contrast="growth with complexity, best λ",
             reason="how the recurrent − feed-forward difference grows with the number of events whose ORDER "
                    "decides the label (integrators that count events cannot tell it), at a fixed gap: "
-                   "complexity as a knob, apart from memory span"),
+                   "complexity as a knob, apart from memory span; each architecture at its best λ at each "
+                   "K (chosen on validation accuracy among the λ levels trained, λ = 1 the non-leaky one), "
+                   "so that neither is judged at a leak that suits only the other"),
     Primary(claim="C4", arm="robustness", task="seq-digits", decay=0.5, contrast="recurrent vs FF",
             reason="the analog task, whose feed-forward and recurrent networks are both above chance, scored "
                    "over the whole L∞ radius grid (chance-corrected normalised area)"),
@@ -557,14 +560,41 @@ def _setting(df: pd.DataFrame) -> pd.Series:
                      index=df.index)
 
 
+def at_best_decay(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The runs of ``df`` at the λ (``decay``; λ = 1 is the non-leaky variant) with the highest mean
+    validation accuracy over seeds in each group of ``by``; a tie goes to the smaller λ. Test accuracy is
+    not read."""
+    means = df.groupby(by + ["decay"], sort=True)["val_accuracy"].mean().reset_index()
+    best = means.loc[means.sort_values(by + ["val_accuracy", "decay"], ascending=[True] * len(by) + [False, True])
+                     .groupby(by, sort=False).head(1).index, by + ["decay"]]
+    return df.merge(best, on=by + ["decay"])
+
+
 def c4_complexity_effects(recurrence: pd.DataFrame) -> list[dict]:
     """C4's accuracy as complexity grows: per seed, the least-squares slope along K (events of the order
-    task) of the recurrent − feed-forward accuracy difference (matched pair), per λ and leak."""
+    task) of the recurrent − feed-forward accuracy difference (matched pair), per λ and leak; and the
+    same with each architecture at its best λ at each K, chosen on validation accuracy among the λ levels
+    trained (:func:`at_best_decay`; ``decay`` NaN)."""
     df = with_labels(recurrence)
     if "task_params.label" not in df:
         return []
     df = df[(df["task"] == "temporal-xor") & df["task_params.label"].isin(["first-last", "order-parity"])]
     rows = []
+    pairs = df[df["arch"].isin(["R", "FF"])]
+    if {"R", "FF"} <= set(pairs["arch"]):
+        best = at_best_decay(pairs, ["arch", "task_params.n_events"])
+        acc = best.pivot_table(index=["seed", "task_params.n_events"], columns="arch", values="test_accuracy")
+        diff = (acc["R"] - acc["FF"]).dropna().rename("diff").reset_index()
+        ks = sorted(best["task_params.n_events"].dropna().astype(int).unique())
+        lams = ", ".join(f"{a} λ {' '.join(f'{v:g}' for v in part.groupby('task_params.n_events')['decay'].first())}"
+                         for a, part in best.groupby("arch", sort=False))
+        rows.append(_row("C4", "accuracy", f"growth of R − FF per added event, each at its best λ (K = {ks[0]}…{ks[-1]}; "
+                         f"{lams})", lambda: stats.per_seed_trend(diff, "task_params.n_events", "diff", method="slope"),
+                         "accuracy", +1, task="temporal-xor", contrast="growth with complexity, best λ",
+                         figure="recurrence-accuracy",
+                         levels=_arm_levels(best, (best["arch"] == "FF", best["arch"] == "R"), "test_accuracy"),
+                         chance=_mean(best["chance"]), sesoi=0.01,
+                         sesoi_reason="one point of accuracy per added event (4 points over K = 2…5)"))
     for (lam, leak), part in df.groupby(["decay", "leak"], sort=True):
         if not {"R", "FF"} <= set(part["arch"]):
             continue
@@ -1032,14 +1062,13 @@ def study_frames(profile: str, own: dict[str, pd.DataFrame] | None = None, worke
     """The records of 02 - 04 under ``profile``'s parameters (:func:`snnlib.study.sweep.run_grid`: runs
     not yet recorded are trained), with ``own`` (experiment -> records) used as given: a chapter passes
     its own records."""
-    from snnlib.study import config, runs, sweep
+    from snnlib.study import config, runs
 
     frames = dict(own or {})
     for name in EXPERIMENTS:
         if name not in frames:
             cfg = config.resolve(name, profile, workers=workers, scheduler=scheduler, reuse_stale=reuse_stale)
-            frames[name] = sweep.run_grid(runs.runs_of(cfg), workers=cfg.workers, scheduler=cfg.scheduler,
-                                          reuse_stale=cfg.reuse_stale, desc=name)
+            frames[name] = runs.train(cfg, desc=name)
     return frames
 
 
@@ -1051,7 +1080,11 @@ def recorded_frames(profile: str = "quick", directory=None) -> dict[str, pd.Data
 
     frames = {}
     for name in EXPERIMENTS:
-        own = {records.canonical_key(p) for p in sweep.plan(runs.runs_of(config.resolve(name, profile)))}
+        try:
+            built = runs.runs_of(config.resolve(name, profile))
+        except LookupError:  # no learning rate chosen yet: nothing of this chapter is recorded
+            return None
+        own = {records.canonical_key(p) for p in sweep.plan(built)}
         found = [r for r in records.load_all(directory, name) if r["key"] in own]
         if not found:
             return None

@@ -224,26 +224,25 @@ def energy_per_inference(synops: pd.Series | float, pj_per_op: float) -> pd.Seri
 
 
 #: how far below the best rate of the grid the shared learning rate may fall, in validation accuracy, before
-#: a variant counts as handicapped by it (the accuracy SESOI: 2 points)
+#: a cell counts as handicapped by it (the accuracy SESOI: 2 points)
 LR_SHORTFALL = 0.02
 
 
-def lr_check(records: pd.DataFrame, shared_lr: float) -> pd.DataFrame:
-    """The learning-rate check of 01: per task and variant, the mean *validation* accuracy at each rate of
-    the grid over the seeds trained at every rate (``val@LR`` columns), the best rate, and the shortfall of
-    the shared rate (best − shared; ``handicapped`` when above :data:`LR_SHORTFALL`). Test accuracy is not
-    read."""
-    rates = sorted(records["lr"].unique())
-    if len(rates) < 2:
-        return pd.DataFrame(columns=["task", "variant", "best_lr", "shortfall", "handicapped"])
-    seeds_at_every = records.groupby("seed")["lr"].nunique()
-    common = seeds_at_every[seeds_at_every == len(rates)].index
-    df = records[records["seed"].isin(common)]
-    means = df.pivot_table(index=["task", "variant"], columns="lr", values="val_accuracy", aggfunc="mean")
-    shared = min(means.columns, key=lambda r: abs(r - shared_lr))
-    table = pd.DataFrame({f"val@{r:g}": means[r] for r in means.columns})
-    table["best_lr"] = means.idxmax(axis=1)
-    table["shortfall"] = means.max(axis=1) - means[shared]
-    table["handicapped"] = table["shortfall"] > LR_SHORTFALL
-    table["seeds"] = len(common)
-    return table.reset_index()
+def lr_check(selection: pd.DataFrame) -> pd.DataFrame:
+    """The learning-rate selection's table (:func:`snnlib.study.lr_selection.table`) with ``handicapped``:
+    the cells in which the shared rate falls more than :data:`LR_SHORTFALL` below the chosen one in mean
+    validation accuracy -- what choosing per cell buys over one rate for all. Test accuracy is not read."""
+    return selection.assign(handicapped=selection["shortfall"] > LR_SHORTFALL)
+
+
+def lr_summary(selection: pd.DataFrame) -> str:
+    """One sentence on a selection table: cells per chosen rate, and the handicapped ones."""
+    if selection.empty:
+        return "no learning rate was chosen (one rate in the grid)"
+    checked = lr_check(selection)
+    counts = checked["chosen"].value_counts().sort_index()
+    chosen = ", ".join(f"{rate:g} in {n}" for rate, n in counts.items())
+    worst = checked.sort_values("shortfall").iloc[-1]
+    return (f"of {len(checked)} cells, the rate chosen was {chosen}; the shared rate would have lost more than "
+            f"{LR_SHORTFALL:g} in validation accuracy in {int(checked['handicapped'].sum())} (the largest loss "
+            f"{worst['shortfall']:.3f}: {worst['variant']} at λ {worst['decay']:g} on {worst['task']})")

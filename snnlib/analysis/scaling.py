@@ -28,9 +28,10 @@ def size_label(hidden) -> str:
 def sized_frames(cfg, hidden, workers=None, scheduler=None, reuse_stale=None) -> dict[str, pd.DataFrame]:
     """The records of the runs of 02 - 04 that feed a primary contrast, at hidden sizes ``hidden``
     (:func:`snnlib.study.runs.sized_runs`), one frame per chapter; runs not yet recorded are trained."""
-    from snnlib.study import runs, sweep
+    from snnlib.study import lr_selection, runs, sweep
 
-    sized = runs.sized_runs(cfg, hidden)
+    built = runs.sized_runs(cfg, hidden)
+    sized = lr_selection.apply(cfg, built, lr_selection.chosen(cfg, built))  # each chapter's chosen rates
     frames = {}
     for name in runs.PRIMARY_CHAPTERS:
         mine = [r for r in sized if r["experiment"] == name]

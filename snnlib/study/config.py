@@ -103,6 +103,9 @@ class Experiment(BaseModel):
     #: ``"module:function"`` building the runs from the configuration (``function(cfg) -> list[dict]``),
     #: named as a string so that this module never imports it; ``None``: the chapter trains no runs
     runs_function: ClassVar[str | None] = None
+    #: ``True`` for a chapter whose runs are other chapters' runs (at other sizes), trained at the learning
+    #: rates those chapters chose (:mod:`snnlib.study.lr_selection`) instead of choosing its own
+    borrows_rates: ClassVar[bool] = False
     #: profile -> {field: value}; the common fields come from :data:`COMMON`
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}
 
@@ -119,6 +122,20 @@ class Experiment(BaseModel):
     scheduler: Scheduler = Field(None, description="a Dask scheduler address (tcp://HOST:PORT) to train on "
                                                     "a cluster; null trains here")
     reuse_stale: bool = Field(False, description="reuse records made by other code instead of retraining them")
+    lr_grid: list[PositiveFloat] = Field(min_length=1, description="learning rates each (variant, λ, task) is "
+                                                                   "trained with on lr_seeds seeds; the best on "
+                                                                   "validation accuracy trains its runs (one "
+                                                                   "rate: lr for all); must hold lr")
+    lr_seeds: PositiveInt = Field(description="seeds (the first ones) on which the learning rate is chosen")
+
+    @model_validator(mode="after")
+    def _lr_is_on_the_grid(self):
+        if not any(abs(rate - self.lr) <= 1e-12 * self.lr for rate in self.lr_grid):
+            raise ValueError(f"parameter 'lr_grid' must hold the shared lr {self.lr:g} (the rate ties go to), "
+                             f"got {self.lr_grid}")
+        if self.lr_seeds > self.seeds:
+            raise ValueError(f"parameter 'lr_seeds' must be at most seeds ({self.seeds}), got {self.lr_seeds}")
+        return self
 
     # --- epochs per task ---------------------------------------------------------------------------
     def trained_tasks(self) -> list[str]:
@@ -261,7 +278,8 @@ def register(cls: type[BaseModel]) -> type[BaseModel]:
 
 @register
 class Baseline(_Tasks, Experiment):
-    """01: every variant on every task at one decay factor."""
+    """01: every variant on every task at one decay factor; its wider learning-rate grid checks the grid
+    the other chapters choose from."""
 
     name: ClassVar[str] = "01_dynamics_and_baseline"
     runs_function: ClassVar[str | None] = "snnlib.study.runs:baseline_runs"
@@ -269,28 +287,17 @@ class Baseline(_Tasks, Experiment):
     variants: VariantNames = Field(description='variant names, or "all"')
     tasks: list[TaskName] = Field(min_length=1, description="tasks trained on")  # type: ignore[valid-type]
     delay: NonNegativeInt = Field(description="delay D of delayed-recall")
-    lr_grid: list[PositiveFloat] = Field(min_length=1, description="learning rates every variant is also trained "
-                                                                   "with (on lr_seeds seeds) to check the shared lr "
-                                                                   "on validation accuracy; must hold lr")
-    lr_seeds: PositiveInt = Field(description="seeds (the first ones) of the learning-rate check")
 
     def trained_tasks(self):
         return list(self.tasks)
-
-    @model_validator(mode="after")
-    def _lr_is_on_the_grid(self):
-        if not any(abs(rate - self.lr) <= 1e-12 * self.lr for rate in self.lr_grid):
-            raise ValueError(f"parameter 'lr_grid' must hold the shared lr {self.lr:g} (the rate it is checked "
-                             f"against), got {self.lr_grid}")
-        return self
 
     PROFILES = {
         "smoke": dict(decay=0.5, variants=["LIF", "IF", "LIF-noreset", "RLIF"], tasks=["digits", "delayed-recall"],
                       epochs={"digits": 2, "delayed-recall": 2}, delay=6, n_train=256, n_test=128,
                       lr_grid=[1e-3, 3e-3], lr_seeds=1),
-        "quick": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
+        "quick": dict(seeds=8, decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                       epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512,
-                      lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
+                      lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=2),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                      epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=1024,
                      lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
@@ -374,7 +381,9 @@ class Reset(_Tasks, Experiment):
         "smoke": dict(variants=["LIF", "LIF-noreset", "IF", "IF-noreset"], decays=[0.5], tasks=["digits"],
                       stream_task="digits", stream_length=4, train_stream_length=0, rate_regs=[0.0],
                       epochs={"digits": 2}, delay=4, n_train=256, n_test=128),
-        "quick": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
+        # quick: soft reset feed-forward only (recurrent networks serve C2's secondary rows, hard vs none)
+        "quick": dict(variants=["LIF", "LIF-soft", "LIF-noreset", "IF", "IF-soft", "IF-noreset", "RLIF", "RLIF-noreset",
+                                "RIF", "RIF-noreset"], decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
                       stream_length=16, train_stream_length=4, rate_regs=[0.0, 0.5, 2.0],
                       epochs={"digits": 30, "seq-digits": 50}, delay=4, n_train=1024, n_test=512),
         "full": dict(variants="all", decays=[0.5, 0.9], tasks=["seq-digits", "digits"], stream_task="seq-digits",
@@ -567,21 +576,25 @@ class Scaling(Experiment):
 
     name: ClassVar[str] = "09_scaling"
     runs_function: ClassVar[str | None] = "snnlib.study.runs:scaling_runs"
+    #: its runs are the chapters' (02 - 04), trained at the learning rates those chapters chose
+    borrows_rates: ClassVar[bool] = True
     sizes: Sizes = Field(description="hidden layer sizes at which the primary contrasts are re-estimated, "
                                      "e.g. [[32], [64], [128, 128]] (one list per network: one entry per layer)")
 
     PROFILES = {
         "smoke": dict(sizes=[[16], [32]]),
-        "quick": dict(sizes=[[32], [64]]),
+        "quick": dict(sizes=[[32], [64]], seeds=8),
         "full": dict(sizes=[[32], [64], [128], [256], [128, 128]], seeds=10),
     }
 
 
 COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, patience=None, device="auto", workers=1,
-                  scheduler=None),
-    "quick": dict(seeds=16, hidden=[64], batch_size=64, lr=3e-3, patience=5, device="auto", workers=2, scheduler=None),
-    "full": dict(seeds=24, hidden=[128], batch_size=64, lr=3e-3, patience=10, device="auto", workers=2, scheduler=None),
+                  scheduler=None, lr_grid=[3e-3], lr_seeds=1),
+    "quick": dict(seeds=16, hidden=[64], batch_size=64, lr=3e-3, patience=5, device="auto", workers=2, scheduler=None,
+                  lr_grid=[3e-3, 1e-2], lr_seeds=2),
+    "full": dict(seeds=24, hidden=[128], batch_size=64, lr=3e-3, patience=10, device="auto", workers=2, scheduler=None,
+                 lr_grid=[3e-3, 1e-2], lr_seeds=2),
 }
 
 def check_profile(profile: str) -> str:

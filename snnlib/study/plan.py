@@ -145,13 +145,16 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
     ``planned_before``: keys of runs that an earlier experiment of the same plan already trains (the
     scaling chapter reuses the chapters' runs at their own size); they are counted as shared, not as work,
     and this experiment's keys are added to the set."""
-    from snnlib.study import config, records, runs, sweep
+    from snnlib.study import config, lr_selection, records, runs, sweep
 
     cfg = config.resolve(name, profile)
     if name not in runs.RUNS:
         return dict(experiment=name, runs=0, recorded=0, shared=0, stale=0, groups=0, largest_group=0, training_s=0.0,
                     measures_s=0.0, estimate_s=0.0, estimate_workers_s=0.0)
-    planned = sweep.plan(runs.runs_of(cfg))
+    # the learning-rate selection, then the runs at the chosen rates (at the shared rate where none is
+    # chosen yet: a rate costs the same per epoch), each distinct run once
+    both = sweep.plan(lr_selection.selection_runs(cfg) + runs.runs_of(cfg, missing="shared"))
+    planned = list({records.canonical_key(p): p for p in both}.values())
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
     # re-measuring stored weights costs no training: only runs stale in training are planned as work
     current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None

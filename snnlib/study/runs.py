@@ -51,15 +51,12 @@ def audit_params(cfg, **extra) -> dict:
 
 
 def baseline_runs(cfg) -> list[dict]:
-    """01: every variant on every task at the configured λ; and the learning-rate check: each variant on
-    each task again at every other rate of ``lr_grid``, on the first ``lr_seeds`` seeds."""
+    """01: every variant on every task at the configured λ (each at its learning rate chosen on validation
+    data, :mod:`snnlib.study.lr_selection`; 01's wider grid checks the grid itself)."""
     pairs = variant_decays(cfg.variants, [cfg.decay])
-    base = [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+    return [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                  epochs=cfg.epochs_for(task), seed=s)
             for task in cfg.tasks for v, lam in pairs for s in range(cfg.seeds)]
-    others = [rate for rate in cfg.lr_grid if abs(rate - cfg.lr) > 1e-12 * cfg.lr]
-    check = [dict(run, lr=float(rate)) for rate in others for run in base if run["seed"] < cfg.lr_seeds]
-    return base + check
 
 
 def leakage_runs(cfg) -> list[dict]:
@@ -91,8 +88,8 @@ def reset_runs(cfg) -> list[dict]:
       cleared (C2 compares reset modes feed-forward and recurrent; C3 feed-forward only);
     - on ``stream_task`` with ``train_stream_length >= 2``: the feed-forward variants trained on streams too
       (state carried across samples during training), tested on the same test streams;
-    - the efficiency frontier: on every task but ``stream_task``, the feed-forward variants again at every
-      non-zero ``rate_regs`` strength.
+    - the efficiency frontier: on every task but ``stream_task``, the feed-forward hard- and no-reset
+      variants again at every non-zero ``rate_regs`` strength (C3 compares those two).
     """
     runs = []
     pairs = variant_decays(cfg.variants, cfg.decays)
@@ -103,8 +100,8 @@ def reset_runs(cfg) -> list[dict]:
             for reg in cfg.rate_regs:
                 if Variant.parse(v).recurrent and (reg or not streamed):
                     continue  # recurrent networks serve C2's streams only
-                if reg and streamed:
-                    continue  # the rate-regularisation frontier is traced on the other tasks
+                if reg and (streamed or Variant.parse(v).reset == "soft"):
+                    continue  # the frontier is traced on the other tasks, for C3's contrast: hard vs no reset
                 runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
                               rate_reg=float(reg), epochs=cfg.epochs_for(task), seed=s,
                               measures=["stream"] if streamed and not reg else [],
@@ -215,10 +212,30 @@ class _RunsByExperiment(Mapping):
 RUNS = _RunsByExperiment()
 
 
-def runs_of(cfg) -> list[dict]:
-    """The runs of the experiment ``cfg`` configures (its declared ``runs_function``); audited runs of the
-    first ``redraw_seeds`` seeds are audited ``audit_redraws`` times (:func:`with_redraws`)."""
-    return with_redraws(cfg, config.runs_function(cfg.name)(cfg))
+def runs_of(cfg, choice: dict | None = None, missing: str = "raise") -> list[dict]:
+    """The runs of the experiment ``cfg`` configures (its declared ``runs_function``), each at its cell's
+    learning rate chosen on validation data (:mod:`snnlib.study.lr_selection`: ``choice``, default the
+    recorded selection; a cell without one raises, or keeps the shared rate with ``missing="shared"``);
+    audited runs of the first ``redraw_seeds`` seeds are audited ``audit_redraws`` times
+    (:func:`with_redraws`)."""
+    from snnlib.study import lr_selection
+
+    built = config.runs_function(cfg.name)(cfg)
+    choice = lr_selection.chosen(cfg, built) if choice is None else choice
+    return with_redraws(cfg, lr_selection.apply(cfg, built, choice, missing))
+
+
+def train(cfg, desc: str | None = None, **grid_options):
+    """Train (or reuse) the runs of ``cfg``: its learning-rate selection first, then its runs at the chosen
+    rates (:func:`runs_of`). ``grid_options`` go to :func:`snnlib.study.sweep.run_grid` (default: the
+    configuration's workers, scheduler and reuse_stale). Returns the records of the runs."""
+    from snnlib.study import lr_selection, sweep
+
+    options = {**dict(workers=cfg.workers, scheduler=cfg.scheduler, reuse_stale=cfg.reuse_stale), **grid_options}
+    selection = lr_selection.selection_runs(cfg)
+    if selection:
+        sweep.run_grid(selection, desc=f"{desc or cfg.name}: learning rates", **options)
+    return sweep.run_grid(runs_of(cfg), desc=desc or cfg.name, **options)
 
 
 def with_redraws(cfg, planned: list[dict]) -> list[dict]:
@@ -270,8 +287,9 @@ def feeds_primary(run: dict, profile: str, hidden: list[int] | None = None) -> b
     (:data:`snnlib.analysis.claims.PRIMARY`): C1's λ sweep on delayed-recall (every delay: the operating
     point is chosen on validation data); C2's and C3's feed-forward leaky hard and no-reset pairs at the
     declared task and λ (C2 trained on single samples and unregularised, C3 along every rate
-    regularisation); C4's leaky matched pairs at the declared λ, on the order task (every K) and on the
-    audited task, at ``hidden`` (the size being re-estimated; default the run's own: its wide controls
+    regularisation); C4's matched pairs on the order task (every K, at every λ when each architecture's
+    best λ is chosen, else at the declared one) and its leaky pairs at the declared λ on the audited task,
+    at ``hidden`` (the size being re-estimated; default the run's own: its wide controls
     are left out)."""
     from snnlib.analysis.claims import PRIMARY
 
@@ -288,11 +306,12 @@ def feeds_primary(run: dict, profile: str, hidden: list[int] | None = None) -> b
                 (task == c3.task and lam == c3.decay))
     if experiment == "04_recurrence":
         accuracy, robustness = declared["C4", "accuracy"], declared["C4", "robustness"]
-        if not v.leak or lam != accuracy.decay or run["hidden"] != (run["hidden"] if hidden is None else list(hidden)):
+        if run["hidden"] != (run["hidden"] if hidden is None else list(hidden)):
             return False
-        if task == accuracy.task:
-            return run["task_params"].get("label", "parity") == ORDER_TASK["label"]
-        return task == robustness.task
+        if task == accuracy.task:  # every λ where each architecture's best λ is chosen (decay None)
+            return (run["task_params"].get("label", "parity") == ORDER_TASK["label"] and
+                    (accuracy.decay is None or (v.leak and lam == accuracy.decay)))
+        return task == robustness.task and v.leak and lam == robustness.decay
     return False
 
 
@@ -303,12 +322,13 @@ PRIMARY_MEASURES = {"02_leakage": ("retention_noise",), "03_reset": ("stream",),
 def sized_runs(cfg, hidden: list[int]) -> list[dict]:
     """The runs of 02 - 04 that feed a primary contrast (:func:`feeds_primary`), at hidden sizes ``hidden``
     and ``cfg``'s seeds. At the chapters' own size they are the chapters' runs as they are (so their
-    records are reused); at any other size they keep only the measures a primary contrast reads."""
+    records are reused); at any other size they keep only the measures a primary contrast reads. Their
+    learning rates are set by :func:`runs_of`: each chapter's, chosen at its own size."""
     sized = []
     for name in PRIMARY_CHAPTERS:
         chapter = config.resolve(name, cfg.profile, hidden=list(hidden), seeds=cfg.seeds)
         own = list(config.resolve(name, cfg.profile).hidden) == list(hidden)
-        for run in runs_of(chapter):
+        for run in with_redraws(chapter, config.runs_function(name)(chapter)):  # runs_of sets their rates
             if not feeds_primary(run, cfg.profile, hidden):
                 continue
             if not own:  # only what the primary contrasts read: no secondary measure, no attack redraw
