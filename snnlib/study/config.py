@@ -297,10 +297,10 @@ class Baseline(_Tasks, Experiment):
                       lr_grid=[1e-3, 3e-3], lr_seeds=1),
         "quick": dict(seeds=8, decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                       epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=512,
-                      lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=2),
+                      lr_grid=[1e-3, 3e-3, 1e-2, 3e-2], lr_seeds=2),
         "full": dict(decay=0.5, variants="all", tasks=["digits", "delayed-recall"],
                      epochs={"digits": 30, "delayed-recall": 40}, delay=6, n_train=1024, n_test=1024,
-                     lr_grid=[1e-3, 3e-3, 1e-2], lr_seeds=4),
+                     lr_grid=[1e-3, 3e-3, 1e-2, 3e-2], lr_seeds=4),
     }
 
 
@@ -592,9 +592,9 @@ COMMON = {
     "smoke": dict(seeds=2, hidden=[32], batch_size=128, lr=3e-3, patience=None, device="auto", workers=1,
                   scheduler=None, lr_grid=[3e-3], lr_seeds=1),
     "quick": dict(seeds=16, hidden=[64], batch_size=64, lr=3e-3, patience=5, device="auto", workers=2, scheduler=None,
-                  lr_grid=[3e-3, 1e-2], lr_seeds=2),
+                  lr_grid=[3e-3, 1e-2, 3e-2], lr_seeds=2),
     "full": dict(seeds=24, hidden=[128], batch_size=64, lr=3e-3, patience=10, device="auto", workers=2, scheduler=None,
-                 lr_grid=[3e-3, 1e-2], lr_seeds=2),
+                 lr_grid=[3e-3, 1e-2, 3e-2], lr_seeds=2),
 }
 
 def check_profile(profile: str) -> str:
