@@ -381,7 +381,7 @@ def test_the_stability_table_flags_a_verdict_that_one_seed_decides():
     assert (c2["main_verdict"] == "supported").all()
     assert c2.loc["leave out seed 11", "verdict"] == "negligible"
     assert c2.loc["leave out seed 11", "same_as_main"] is False or not c2.loc["leave out seed 11", "same_as_main"]
-    assert (c2.drop(index=["leave out seed 11", "attack redraws", "unnormalised leak (raw input)"])["verdict"]
+    assert (c2.drop(index=["leave out seed 11", "attack redraws", "gain-normalised leak (the other reading)"])["verdict"]
             .isin(["supported", "negligible"])).all()
     available = c2["same_as_main"].notna()
     assert c2.loc["attack redraws", "verdict"] == "not available" and available.sum() == 12 + 3
@@ -396,11 +396,11 @@ def test_the_stability_table_flags_a_verdict_that_one_seed_decides():
 def test_the_stability_table_uses_alternative_effect_tables_when_given():
     steady = hand_rows(np.linspace(0.5, 0.6, 12))
     reversed_c2 = hand_rows(-np.linspace(0.5, 0.6, 12))
-    table = claims.stability(steady, redraws=[steady, reversed_c2], raw_leak=steady)
+    table = claims.stability(steady, redraws=[steady, reversed_c2], other_reading=steady)
     c2 = table[table["claim"] == "C2"].set_index("perturbation")
     assert c2.loc["attack redraw 1", "verdict"] == "supported"
     assert c2.loc["attack redraw 2", "verdict"] == "not supported"
-    assert c2.loc["unnormalised leak (raw input)", "same_as_main"]
+    assert c2.loc["gain-normalised leak (the other reading)", "same_as_main"]
     assert c2["share_kept"].iloc[0] == pytest.approx(17 / 18)
 
 

@@ -98,8 +98,8 @@ the smallest over its *estimable* primary rows.
 which its verdict stays the same: each seed left out in turn (the primary rows stay those chosen with
 every seed), every SESOI halved and doubled, the other correction for the confirmatory family
 (Benjamini-Hochberg in place of Holm), and, where the records hold them, each attack redraw and the
-unnormalised reading of the leak (effect tables computed from those records; *not available*
-otherwise, and not counted). A verdict that changes under any perturbation is labelled *fragile*.
+other reading of the leak, gain-normalised input (effect tables computed from those records; *not
+available* otherwise -- the study trains the raw reading only -- and not counted). A verdict that changes under any perturbation is labelled *fragile*.
 """
 
 from __future__ import annotations
@@ -926,12 +926,12 @@ def _without_seed(values, seed):
 
 
 def stability(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame] | None = None,
-              raw_leak: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+              other_reading: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """For each claim C1 - C4, its verdict under each perturbation of the analysis (module docstring).
 
     ``rows`` are the unjudged :func:`effects` rows; ``redraws`` optional effect tables computed from
-    each attack redraw's robustness, ``raw_leak`` an optional effect table from the unnormalised leak
-    reading (each built with :func:`effects`); without them those perturbations are listed as
+    each attack redraw's robustness, ``other_reading`` an optional effect table from the other reading
+    of the leak, gain-normalised input (each built with :func:`effects`); without them those perturbations are listed as
     ``not available`` and not counted. Columns: claim, main_verdict, perturbation, verdict,
     same_as_main (``None`` where not available) and share_kept (the share of available perturbations
     that keep the main verdict, the same on every row of a claim)."""
@@ -948,7 +948,7 @@ def stability(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame] | None = None,
         variants += [(f"attack redraw {k + 1}", table, {}) for k, table in enumerate(redraws)]
     else:
         variants.append(("attack redraws", None, {}))
-    variants.append(("unnormalised leak (raw input)", raw_leak, {}))
+    variants.append(("gain-normalised leak (the other reading)", other_reading, {}))
     out = []
     for name, table, options in variants:
         found = claim_verdicts(judge(table, alpha=alpha, **options)) if table is not None else {}
@@ -1026,7 +1026,7 @@ def monte_carlo_se(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame], seeds: s
 
 
 def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
-           redraws: Sequence[pd.DataFrame] | None = None, raw_leak: pd.DataFrame | None = None,
+           redraws: Sequence[pd.DataFrame] | None = None, other_reading: pd.DataFrame | None = None,
            extra_rows: Sequence[dict] | None = None) -> Assessment:
     """The claims judged over the whole study: ``frames`` holds the records of 02_leakage, 03_reset and
     04_recurrence (:func:`study_frames`). Every chapter and the summary call this, so a claim has one
@@ -1047,7 +1047,7 @@ def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
         extra = pd.DataFrame(list(extra_rows)).assign(primary=False, primary_reason="", family="exploratory")
         rows = pd.concat([rows, extra], ignore_index=True)
     judged = judge(rows).assign(mc_se=mc_se.reindex(rows.index))
-    table = stability(rows, redraws=redraws, raw_leak=raw_leak)
+    table = stability(rows, redraws=redraws, other_reading=other_reading)
     return Assessment(rows, judged, verdicts(judged, table), table)
 
 
