@@ -245,9 +245,7 @@ def cmd_train(args) -> int:
         raise UsageError(f"experiment {names[0]!r} trains no runs of its own; give one of "
                          f"{', '.join(runs_experiments())}, or all")
     cfgs = [config.resolve(name, args.profile) for name in names]
-    from snnlib.study import runs, sweep
-
-    from snnlib.study import lr_selection
+    from snnlib.study import lr_selection, runs, sweep
 
     scheduler = args.scheduler or cfgs[0].scheduler
     options = dict(workers=cfgs[0].workers, scheduler=scheduler, reuse_stale=args.reuse_stale, progress=args.progress)

@@ -570,11 +570,25 @@ def at_best_decay(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return df.merge(best, on=by + ["decay"])
 
 
+def _growth_row(part: pd.DataFrame, effect: str, contrast: str, decay: float = math.nan) -> dict:
+    """C4's accuracy row over ``part`` (order-task runs): per seed, the least-squares slope along K of the
+    recurrent − feed-forward accuracy difference (matched pairs; ``effect`` formats ``{ks}``, the K range)."""
+    pairs = part[part["arch"].isin(["R", "FF"])]
+    acc = pairs.pivot_table(index=["seed", "task_params.n_events"], columns="arch", values="test_accuracy")
+    diff = (acc["R"] - acc["FF"]).rename("diff").reset_index()
+    ks = sorted(part["task_params.n_events"].dropna().astype(int).unique())
+    return _row("C4", "accuracy", effect.format(ks=f"K = {ks[0]}…{ks[-1]}"),
+                lambda: stats.per_seed_trend(diff, "task_params.n_events", "diff", method="slope"),
+                "accuracy", +1, task="temporal-xor", decay=decay, contrast=contrast, figure="recurrence-accuracy",
+                levels=_arm_levels(part, (part["arch"] == "FF", part["arch"] == "R"), "test_accuracy"),
+                chance=_mean(part["chance"]), sesoi=0.01,
+                sesoi_reason="one point of accuracy per added event (4 points over K = 2…5)")
+
+
 def c4_complexity_effects(recurrence: pd.DataFrame) -> list[dict]:
-    """C4's accuracy as complexity grows: per seed, the least-squares slope along K (events of the order
-    task) of the recurrent − feed-forward accuracy difference (matched pair), per λ and leak; and the
-    same with each architecture at its best λ at each K, chosen on validation accuracy among the λ levels
-    trained (:func:`at_best_decay`; ``decay`` NaN)."""
+    """C4's accuracy as complexity grows (:func:`_growth_row`): with each architecture at its best λ at
+    each K, chosen on validation accuracy among the λ levels trained (:func:`at_best_decay`; ``decay``
+    NaN); and per λ and leak."""
     df = with_labels(recurrence)
     if "task_params.label" not in df:
         return []
@@ -583,33 +597,15 @@ def c4_complexity_effects(recurrence: pd.DataFrame) -> list[dict]:
     pairs = df[df["arch"].isin(["R", "FF"])]
     if {"R", "FF"} <= set(pairs["arch"]):
         best = at_best_decay(pairs, ["arch", "task_params.n_events"])
-        acc = best.pivot_table(index=["seed", "task_params.n_events"], columns="arch", values="test_accuracy")
-        diff = (acc["R"] - acc["FF"]).dropna().rename("diff").reset_index()
-        ks = sorted(best["task_params.n_events"].dropna().astype(int).unique())
         lams = ", ".join(f"{a} λ {' '.join(f'{v:g}' for v in part.groupby('task_params.n_events')['decay'].first())}"
                          for a, part in best.groupby("arch", sort=False))
-        rows.append(_row("C4", "accuracy", f"growth of R − FF per added event, each at its best λ (K = {ks[0]}…{ks[-1]}; "
-                         f"{lams})", lambda: stats.per_seed_trend(diff, "task_params.n_events", "diff", method="slope"),
-                         "accuracy", +1, task="temporal-xor", contrast="growth with complexity, best λ",
-                         figure="recurrence-accuracy",
-                         levels=_arm_levels(best, (best["arch"] == "FF", best["arch"] == "R"), "test_accuracy"),
-                         chance=_mean(best["chance"]), sesoi=0.01,
-                         sesoi_reason="one point of accuracy per added event (4 points over K = 2…5)"))
+        rows.append(_growth_row(best, f"growth of R − FF per added event, each at its best λ ({{ks}}; {lams})",
+                                "growth with complexity, best λ"))
     for (lam, leak), part in df.groupby(["decay", "leak"], sort=True):
-        if not {"R", "FF"} <= set(part["arch"]):
-            continue
-        acc = part[part["arch"].isin(["R", "FF"])].pivot_table(index=["seed", "task_params.n_events"],
-                                                                columns="arch", values="test_accuracy")
-        diff = (acc["R"] - acc["FF"]).rename("diff").reset_index()
-        name = "LIF" if leak else "IF"
-        ks = sorted(part["task_params.n_events"].dropna().astype(int).unique())
-        rows.append(_row("C4", "accuracy", f"growth of R{name} − {name} per added event (K = {ks[0]}…{ks[-1]})",
-                         lambda: stats.per_seed_trend(diff, "task_params.n_events", "diff", method="slope"),
-                         "accuracy", +1, task="temporal-xor", decay=lam, contrast="growth with complexity",
-                         figure="recurrence-accuracy",
-                         levels=_arm_levels(part, (part["arch"] == "FF", part["arch"] == "R"), "test_accuracy"),
-                         chance=_mean(part["chance"]), sesoi=0.01,
-                         sesoi_reason="one point of accuracy per added event (4 points over K = 2…5)"))
+        if {"R", "FF"} <= set(part["arch"]):
+            name = "LIF" if leak else "IF"
+            rows.append(_growth_row(part, f"growth of R{name} − {name} per added event ({{ks}})",
+                                    "growth with complexity", decay=lam))
     return rows
 
 

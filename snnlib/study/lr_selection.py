@@ -44,6 +44,11 @@ def rates(cfg) -> list[float]:
     return sorted(float(r) for r in cfg.lr_grid)
 
 
+def same_rate(a: float, b: float) -> bool:
+    """Whether two learning rates are the same (up to float rounding)."""
+    return abs(a - b) <= 1e-12 * b
+
+
 def selects(cfg) -> bool:
     """Whether ``cfg`` chooses rates of its own: it does not borrow them and its grid has two or more."""
     return not borrows(cfg) and len(rates(cfg)) > 1
@@ -101,8 +106,8 @@ def selection_runs(cfg, built: list[dict] | None = None) -> list[dict]:
         for s in range(cfg.lr_seeds):
             own = runs.with_redraws(cfg, [dict(reference, seed=s)])[0]  # with its attack redraws, if any
             for rate in rates(cfg):
-                shared = abs(rate - cfg.lr) <= 1e-12 * cfg.lr
-                out.append(dict(own, lr=rate) if shared else dict(own, lr=rate, measures=[], measure_params={}))
+                out.append(dict(own, lr=rate) if same_rate(rate, cfg.lr) else
+                           dict(own, lr=rate, measures=[], measure_params={}))
     return out
 
 
@@ -114,7 +119,7 @@ def choose(val_by_rate: dict[float, float], shared: float) -> float:
         return math.nan
     best = max(known.values())
     tied = [r for r, v in known.items() if v == best]
-    return min(tied, key=lambda r: (abs(r - shared) > 1e-12 * shared, r))
+    return min(tied, key=lambda r: (not same_rate(r, shared), r))
 
 
 def table(cfg, built: list[dict] | None = None, directory=None) -> pd.DataFrame:

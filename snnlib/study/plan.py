@@ -152,9 +152,8 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
         return dict(experiment=name, runs=0, recorded=0, shared=0, stale=0, groups=0, largest_group=0, training_s=0.0,
                     measures_s=0.0, estimate_s=0.0, estimate_workers_s=0.0)
     # the learning-rate selection, then the runs at the chosen rates (at the shared rate where none is
-    # chosen yet: a rate costs the same per epoch), each distinct run once
-    both = sweep.plan(lr_selection.selection_runs(cfg) + runs.runs_of(cfg, missing="shared"))
-    planned = list({records.canonical_key(p): p for p in both}.values())
+    # chosen yet: a rate costs the same per epoch); sweep.plan keeps each distinct run once
+    planned = sweep.plan(lr_selection.selection_runs(cfg) + runs.runs_of(cfg, missing="shared"))
     found = {records.canonical_key(p): records.load(records.canonical_key(p), directory) for p in planned}
     # re-measuring stored weights costs no training: only runs stale in training are planned as work
     current = [p for p in planned if (r := found[records.canonical_key(p)]) is not None
