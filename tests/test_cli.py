@@ -246,7 +246,7 @@ def test_train_records_the_runs_a_notebook_then_reuses(capsys, monkeypatch):
     assert len(frame) == len(planned)
 
 
-@pytest.mark.parametrize("experiment, words", [("05_summary", "trains no runs of its own"), ("nope", "nope")])
+@pytest.mark.parametrize("experiment, words", [("08_recommendations", "trains no runs of its own"), ("nope", "nope")])
 def test_train_refuses_what_it_cannot_train(capsys, experiment, words):
     code, _, err = main(capsys, "train", experiment)
     assert code == 2 and words in err

@@ -98,8 +98,9 @@ the smallest over its *estimable* primary rows.
 which its verdict stays the same: each seed left out in turn (the primary rows stay those chosen with
 every seed), every SESOI halved and doubled, the other correction for the confirmatory family
 (Benjamini-Hochberg in place of Holm), and, where the records hold them, each attack redraw and the
-other reading of the leak, gain-normalised input (effect tables computed from those records; *not
-available* otherwise -- the study trains the raw reading only -- and not counted). A verdict that changes under any perturbation is labelled *fragile*.
+other reading of the leak (its primary contrasts trained again by the summary,
+:mod:`snnlib.analysis.reading`; effect tables computed from those records; *not available* otherwise, and
+not counted). A verdict that changes under any perturbation is labelled *fragile*.
 """
 
 from __future__ import annotations
@@ -927,7 +928,8 @@ def stability(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame] | None = None,
 
     ``rows`` are the unjudged :func:`effects` rows; ``redraws`` optional effect tables computed from
     each attack redraw's robustness, ``other_reading`` an optional effect table from the other reading
-    of the leak, gain-normalised input (each built with :func:`effects`); without them those perturbations are listed as
+    of the leak (:mod:`snnlib.analysis.reading`; each built with :func:`effects`); without them those
+    perturbations are listed as
     ``not available`` and not counted. Columns: claim, main_verdict, perturbation, verdict,
     same_as_main (``None`` where not available) and share_kept (the share of available perturbations
     that keep the main verdict, the same on every row of a claim)."""
@@ -944,7 +946,7 @@ def stability(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame] | None = None,
         variants += [(f"attack redraw {k + 1}", table, {}) for k, table in enumerate(redraws)]
     else:
         variants.append(("attack redraws", None, {}))
-    variants.append(("gain-normalised leak (the other reading)", other_reading, {}))
+    variants.append(("the other reading of the leak", other_reading, {}))
     out = []
     for name, table, options in variants:
         found = claim_verdicts(judge(table, alpha=alpha, **options)) if table is not None else {}
@@ -1022,7 +1024,7 @@ def monte_carlo_se(rows: pd.DataFrame, redraws: Sequence[pd.DataFrame], seeds: s
 
 
 def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
-           redraws: Sequence[pd.DataFrame] | None = None, other_reading: pd.DataFrame | None = None,
+           redraws: Sequence[pd.DataFrame] | None = None, other_reading: pd.DataFrame | str | None = "recorded",
            extra_rows: Sequence[dict] | None = None) -> Assessment:
     """The claims judged over the whole study: ``frames`` holds the records of 02_leakage, 03_reset and
     04_recurrence (:func:`study_frames`). Every chapter and the summary call this, so a claim has one
@@ -1030,7 +1032,9 @@ def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
     :func:`snnlib.analysis.learned.learned_effects`) appended to the *exploratory* family: they are
     judged with the other rows, and never vote on C1 - C4. ``redraws``: effect tables of the attack
     redraws; by default those the records hold (:func:`redraw_frames`), which also give each audited row
-    its Monte-Carlo standard error (``mc_se``, :func:`monte_carlo_se`)."""
+    its Monte-Carlo standard error (``mc_se``, :func:`monte_carlo_se`). ``other_reading``: the effect
+    rows of the other reading of the leak (:mod:`snnlib.analysis.reading`); by default (``"recorded"``)
+    those its recorded runs give, if the profile's are all recorded; ``None``: not available."""
     missing = [name for name in EXPERIMENTS if name not in frames]
     if missing:
         raise ValueError(f"frames lacks the records of {missing}; it needs {list(EXPERIMENTS)}")
@@ -1039,6 +1043,14 @@ def assess(frames: dict[str, pd.DataFrame], profile: str | None = None,
         redraws = [effects(*(study[name] for name in EXPERIMENTS), profile=profile)
                    for study in redraw_frames(frames)] or None
     mc_se = monte_carlo_se(rows, redraws or [], _redraw_seeds(frames))
+    if isinstance(other_reading, str):
+        if other_reading != "recorded":
+            raise ValueError(f"other_reading must be an effect table, None or 'recorded', got {other_reading!r}")
+        from snnlib.analysis import reading
+
+        profile = profile or records_profile(*(frames[name] for name in EXPERIMENTS))
+        found = reading.recorded_frames(profile) if profile else None
+        other_reading = reading.effects(found, profile) if found else None
     if extra_rows:
         extra = pd.DataFrame(list(extra_rows)).assign(primary=False, primary_reason="", family="exploratory")
         rows = pd.concat([rows, extra], ignore_index=True)

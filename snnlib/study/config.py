@@ -41,6 +41,9 @@ from snnlib.model.variants import Variant
 
 PROFILE_NAMES = ("smoke", "quick", "full")
 Profile = Literal["smoke", "quick", "full"]
+#: the two readings of the leak (methods): input raw, ``H = λV + I``, or gain-normalised, ``H = λV + (1 - λ) I``
+LEAK_READINGS = ("raw", "gain-normalised")
+LeakReading = Literal[LEAK_READINGS]  # type: ignore[valid-type]
 
 # --- field types: each rule written once ------------------------------------------------------------
 PositiveInt = Annotated[int, Field(strict=True, ge=1)]
@@ -127,6 +130,8 @@ class Experiment(BaseModel):
                                                                    "validation accuracy trains its runs (one "
                                                                    "rate: lr for all); must hold lr")
     lr_seeds: PositiveInt = Field(description="seeds (the first ones) on which the learning rate is chosen")
+    leak_reading: LeakReading = Field("raw", description="how a leaky neuron (0 < λ < 1) takes its input: raw, as "
+                                                         "it is, or gain-normalised, scaled by 1 - λ")
 
     @model_validator(mode="after")
     def _lr_is_on_the_grid(self):
@@ -135,6 +140,11 @@ class Experiment(BaseModel):
                              f"got {self.lr_grid}")
         if self.lr_seeds > self.seeds:
             raise ValueError(f"parameter 'lr_seeds' must be at most seeds ({self.seeds}), got {self.lr_seeds}")
+        return self
+
+    def runs_config(self, experiment: str) -> Experiment:
+        """The configuration under which this experiment builds the runs that carry the name
+        ``experiment``: itself, unless it re-estimates other chapters' runs under another setting (05)."""
         return self
 
     # --- epochs per task ---------------------------------------------------------------------------
@@ -466,11 +476,26 @@ class Recurrence(_Audit, _Tasks, Experiment):
 
 @register
 class Summary(Experiment):
-    """05: reads the records of 02 - 04 (any missing run is trained)."""
+    """05: reads the records of 02 - 04 (any missing run is trained), and trains their primary contrasts
+    again under the other reading of the leak (:func:`snnlib.study.runs.reading_runs`), each cell at a
+    learning rate chosen on validation data for that reading."""
 
     name: ClassVar[str] = "05_summary"
-    runs_function: ClassVar[str | None] = None  # its notebook reads (and trains any missing) runs of 02 - 04
-    PROFILES = {"smoke": {}, "quick": {}, "full": {}}
+    runs_function: ClassVar[str | None] = "snnlib.study.runs:reading_runs"
+    other_reading: bool = Field(description="train every primary contrast of 02 - 04 again under the other "
+                                            "reading of the leak, for the stability analysis")
+    #: quick trains the other reading on its first 12 seeds (of the chapters' 16), to stay within 15 minutes
+    PROFILES = {"smoke": dict(other_reading=True), "quick": dict(other_reading=True, seeds=12),
+                "full": dict(other_reading=True)}
+
+    def the_other_reading(self) -> str:
+        """The reading of the leak that ``leak_reading`` is not."""
+        return next(r for r in LEAK_READINGS if r != self.leak_reading)
+
+    def runs_config(self, experiment: str) -> Experiment:
+        """Chapter ``experiment`` under the other reading, with this experiment's seeds and resources."""
+        return resolve(experiment, self.profile, leak_reading=self.the_other_reading(), seeds=self.seeds,
+                       workers=self.workers, scheduler=self.scheduler, reuse_stale=self.reuse_stale)
 
 
 @register

@@ -84,9 +84,13 @@ def references(cfg, built: list[dict]) -> dict[Cell, dict]:
     """One reference run per cell of ``built``: the cell's first run at the reference setting
     (:func:`is_reference`), else its first run."""
     found: dict[Cell, dict] = {}
+
+    def reference(run):  # judged by the configuration that built the run (05 builds 02 - 04's)
+        return is_reference(cfg.runs_config(run["experiment"]), run)
+
     for run in built:
         c = cell(run)
-        if c not in found or (is_reference(cfg, run) and not is_reference(cfg, found[c])):
+        if c not in found or (reference(run) and not reference(found[c])):
             found[c] = run
     return found
 

@@ -43,6 +43,29 @@ def variant_decays(variants, decays) -> list[tuple[str, float]]:
     return pairs
 
 
+def reads_input(run: dict) -> bool:
+    """Whether the reading of the leak changes ``run``: a leaky neuron model that takes
+    ``gain_normalised`` (:class:`snnlib.model.dynamics.LIF`, ALIF), at ``0 < λ < 1`` (at λ = 0 the gain
+    ``1 - λ`` is 1, and λ = 1, IF, has one reading)."""
+    import inspect
+
+    from snnlib.model import registry
+
+    v = Variant.parse(run["variant"])
+    takes = inspect.signature(registry.spec(v.neuron).dynamics_class().__init__).parameters
+    return "gain_normalised" in takes and 0.0 < float(run["decay"]) < 1.0
+
+
+def with_reading(cfg, built: list[dict]) -> list[dict]:
+    """``built`` under ``cfg``'s reading of the leak (``leak_reading``): with ``"gain-normalised"``, every
+    run the reading changes (:func:`reads_input`) takes ``neuron_params.gain_normalised``; the raw reading
+    leaves the runs as they are."""
+    if getattr(cfg, "leak_reading", "raw") == "raw":
+        return built
+    return [dict(run, neuron_params={**run.get("neuron_params", {}), "gain_normalised": True})
+            if reads_input(run) else run for run in built]
+
+
 def audit_params(cfg, **extra) -> dict:
     """The audit's settings from ``cfg`` (radii, flips, noise, samples, budgets)."""
     return dict(radii=list(cfg.radii), flips=list(cfg.flips), noise_levels=list(cfg.noise_levels),
@@ -54,9 +77,9 @@ def baseline_runs(cfg) -> list[dict]:
     """01: every variant on every task at the configured λ (each at its learning rate chosen on validation
     data, :mod:`snnlib.study.lr_selection`; 01's wider grid checks the grid itself)."""
     pairs = variant_decays(cfg.variants, [cfg.decay])
-    return [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
-                 epochs=cfg.epochs_for(task), seed=s)
-            for task in cfg.tasks for v, lam in pairs for s in range(cfg.seeds)]
+    return with_reading(cfg, [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant=v, decay=lam,
+                                   epochs=cfg.epochs_for(task), seed=s)
+                              for task in cfg.tasks for v, lam in pairs for s in range(cfg.seeds)])
 
 
 def leakage_runs(cfg) -> list[dict]:
@@ -77,7 +100,7 @@ def leakage_runs(cfg) -> list[dict]:
         runs += [dict(common(cfg), task=task, task_params=task_params(cfg, task), variant="LIF", decay=float(lam),
                       epochs=cfg.epochs_for(task), seed=s, measures=["audit"], measure_params=audit_params(cfg))
                  for s in range(cfg.seeds)]
-    return runs
+    return with_reading(cfg, runs)
 
 
 def reset_runs(cfg) -> list[dict]:
@@ -113,7 +136,7 @@ def reset_runs(cfg) -> list[dict]:
                       train_stream=cfg.train_stream_length, epochs=cfg.epochs_for(task), seed=s,
                       measures=["stream"], measure_params=stream_mp)
                  for v, lam in pairs if not Variant.parse(v).recurrent for s in range(cfg.seeds)]
-    return runs
+    return with_reading(cfg, runs)
 
 
 @functools.lru_cache(maxsize=32)
@@ -189,7 +212,7 @@ def recurrence_runs(cfg) -> list[dict]:
                          ((Variant.parse(name), lam) for name, lam in pairs) if v.recurrent]
                 runs += [dict(base, task=task, task_params=tp, variant=v, decay=lam, hidden=wide,
                               epochs=cfg.epochs_for(task), seed=s) for v, lam in twins for s in range(cfg.seeds)]
-    return runs
+    return with_reading(cfg, runs)
 
 
 class _RunsByExperiment(Mapping):
@@ -273,7 +296,7 @@ def learned_runs(cfg) -> list[dict]:
                   decay=float(cfg.stream_decay), epochs=cfg.epochs_for(task), seed=s, measures=["stream"],
                   measure_params=dict(stream_length=cfg.stream_length))
              for v in ("ALIF", "ALIF-noreset") for s in range(cfg.seeds)]
-    return runs
+    return with_reading(cfg, runs)
 
 
 # --- 09: the primary contrasts at other network sizes -------------------------------------------------
@@ -326,7 +349,7 @@ def sized_runs(cfg, hidden: list[int]) -> list[dict]:
     learning rates are set by :func:`runs_of`: each chapter's, chosen at its own size."""
     sized = []
     for name in PRIMARY_CHAPTERS:
-        chapter = config.resolve(name, cfg.profile, hidden=list(hidden), seeds=cfg.seeds)
+        chapter = config.resolve(name, cfg.profile, hidden=list(hidden), seeds=cfg.seeds, leak_reading=cfg.leak_reading)
         own = list(config.resolve(name, cfg.profile).hidden) == list(hidden)
         for run in with_redraws(chapter, config.runs_function(name)(chapter)):  # runs_of sets their rates
             if not feeds_primary(run, cfg.profile, hidden):
@@ -342,3 +365,29 @@ def sized_runs(cfg, hidden: list[int]) -> list[dict]:
 def scaling_runs(cfg) -> list[dict]:
     """09: :func:`sized_runs` at every size of ``cfg.sizes`` (the runs keep their chapter's name)."""
     return [run for hidden in cfg.sizes for run in sized_runs(cfg, hidden)]
+
+
+# --- 05: the primary contrasts under the other reading of the leak -----------------------------------------
+
+def reading_runs(cfg) -> list[dict]:
+    """05: the runs of 02 - 04 that feed a primary contrast (:func:`feeds_primary`), built by each chapter
+    under the other reading of the leak (``cfg.runs_config``: the chapter with ``leak_reading`` the other
+    one and ``cfg``'s seeds), at the chapters' own sizes. The runs the reading changes
+    (:func:`reads_input`) keep only the measures a primary contrast reads, without attack redraws; the
+    others (λ = 0 and λ = 1) are the chapters' runs as they are, so their records are reused. Their
+    learning rates are chosen for this reading on validation data (:mod:`snnlib.study.lr_selection`). None
+    unless ``cfg.other_reading``."""
+    if not cfg.other_reading:
+        return []
+    out = []
+    for name in PRIMARY_CHAPTERS:
+        chapter = cfg.runs_config(name)
+        for run in with_redraws(chapter, config.runs_function(name)(chapter)):
+            if not feeds_primary(run, cfg.profile):
+                continue
+            if reads_input(run):  # a new network: only what the primary contrasts read
+                keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
+                mp = {k: v for k, v in run["measure_params"].items() if k != "audit_redraws"} if keep else {}
+                run = dict(run, measures=keep, measure_params=mp)
+            out.append(run)
+    return out

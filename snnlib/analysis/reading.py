@@ -1,0 +1,94 @@
+"""The primary contrasts under the other reading of the leak (05).
+
+The study reads the leak one way (``leak_reading``, raw by default: ``H = λV + I``). The other reading,
+gain-normalised (``H = λV + (1 - λ) I``, SpikingJelly's ``decay_input=True``), describes the same
+networks for λ < 1 up to a rescaling of the weights but reaches different ones by training (methods). The
+summary trains every run that feeds a primary contrast again under the other reading
+(:func:`snnlib.study.runs.reading_runs`), each cell at its own learning rate chosen on validation data,
+and passes them through the study's own analysis (:func:`snnlib.analysis.claims.effects`,
+:func:`~snnlib.analysis.claims.judge`, :func:`~snnlib.analysis.claims.verdicts`): the primary rows form
+that reading's confirmatory family, and each claim gets a verdict under it. The stability analysis
+counts that verdict as one perturbation (:func:`snnlib.analysis.claims.stability`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from snnlib.analysis import claims
+
+#: columns of a primary row kept in the side-by-side table
+KEPT = ("estimate", "ci_low", "ci_high", "p_adjusted", "n_seeds", "verdict")
+
+
+def split(records: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The records of the reading runs, one frame per chapter of :data:`claims.EXPERIMENTS`."""
+    return {name: records[records["experiment"] == name].reset_index(drop=True) for name in claims.EXPERIMENTS}
+
+
+def train_frames(cfg) -> dict[str, pd.DataFrame]:
+    """The records of 05's reading runs (``cfg``: its configuration), per chapter; runs not yet recorded
+    are trained (their learning-rate selection first, :func:`snnlib.study.runs.train`)."""
+    from snnlib.study import runs
+
+    return split(runs.train(cfg, desc=f"{cfg.name}: {cfg.the_other_reading()} reading"))
+
+
+def recorded_frames(profile: str = "quick", directory=None) -> dict[str, pd.DataFrame] | None:
+    """The recorded reading runs of ``profile`` (nothing trained), per chapter; ``None`` when the profile
+    does not train them or one of them has no record."""
+    from snnlib.study import config, records, runs, sweep
+
+    cfg = config.resolve("05_summary", profile)
+    try:
+        built = runs.runs_of(cfg)
+    except LookupError:  # no learning rate chosen yet: nothing of the reading is recorded
+        return None
+    if not built:
+        return None
+    found = []
+    for params in sweep.plan(built):
+        record = records.load(records.canonical_key(params), directory)
+        if record is None:
+            return None
+        found.append(record)
+    return split(records.to_frame(found))
+
+
+def effects(frames: dict[str, pd.DataFrame], profile: str) -> pd.DataFrame:
+    """The unjudged effect rows of the reading's frames (the primary ones marked; no generalization rows,
+    whose measures the reading runs do not take)."""
+    return claims.effects(*(frames[name] for name in claims.EXPERIMENTS), profile=profile, generalization=False)
+
+
+def side_by_side(main: pd.DataFrame, other_rows: pd.DataFrame, main_reading: str, other_reading: str) -> pd.DataFrame:
+    """One row per claim arm: its primary contrast judged under each reading (``main``: the study's judged
+    rows; ``other_rows``: the other reading's unjudged rows, :func:`effects`, judged here by the study's
+    rules), the columns of :data:`KEPT` suffixed by the reading, and each claim's verdict under each
+    (``claim verdict, READING``)."""
+    other = claims.judge(other_rows)
+    verdicts = {main_reading: claims.claim_verdicts(main), other_reading: claims.claim_verdicts(other)}
+    out = []
+    for claim, arms in claims.ARMS.items():
+        for arm in arms:
+            row = dict(claim=claim, arm=arm)
+            for reading, judged in ((main_reading, main), (other_reading, other)):
+                found = judged[(judged["claim"] == claim) & (judged["arm"] == arm) & judged["primary"]]
+                for key in KEPT:
+                    row[f"{key}, {reading}"] = found.iloc[0][key] if len(found) else None
+                if not len(found):
+                    row[f"verdict, {reading}"] = "inconclusive"
+                row[f"claim verdict, {reading}"] = verdicts[reading].get(claim, "inconclusive")
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def holds(table: pd.DataFrame, main_reading: str, other_reading: str) -> dict[str, str]:
+    """claim -> one sentence: whether its verdict is the same under both readings (:func:`side_by_side`)."""
+    sentences = {}
+    for claim, part in table.groupby("claim", sort=True):
+        first, second = part.iloc[0][f"claim verdict, {main_reading}"], part.iloc[0][f"claim verdict, {other_reading}"]
+        sentences[claim] = (f"{claim} is {first} under both readings of the leak." if first == second else
+                            f"{claim} is {first} under the {main_reading} reading but {second} under the "
+                            f"{other_reading} one: the verdict depends on how the leak is read.")
+    return sentences
