@@ -128,3 +128,17 @@ def test_the_stability_analysis_counts_the_other_reading_when_it_is_given():
         not c2.loc["the other reading of the leak", "same_as_main"]
     without = claims.stability(main, other_reading=None).set_index(["claim", "perturbation"])
     assert without.loc[("C2", "the other reading of the leak"), "verdict"] == claims.NOT_AVAILABLE
+
+
+def test_the_appendix_lists_the_other_readings_cells_once_under_their_own_label():
+    from snnlib.analysis import report
+
+    table = report.lr_tables("quick")
+    labelled = table[table["experiment"].str.endswith("(gain-normalised)")]
+    changed = {lr_selection.cell(r) for r in runs.reading_runs(config.resolve("05_summary", "quick"))
+               if runs.reads_input(r)}
+    assert len(labelled) == len(changed)
+    assert ((labelled["decay"] > 0) & (labelled["decay"] < 1)).all()
+    assert set(labelled["experiment"]) == {f"{name} (gain-normalised)" for name in runs.PRIMARY_CHAPTERS}
+    plain = table[~table["experiment"].str.contains("gain")]
+    assert not plain.duplicated(["experiment", "variant", "decay", "task"]).any()

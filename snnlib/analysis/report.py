@@ -235,6 +235,26 @@ def lr_check(selection: pd.DataFrame) -> pd.DataFrame:
     return selection.assign(handicapped=selection["shortfall"] > LR_SHORTFALL)
 
 
+def lr_tables(profile: str) -> pd.DataFrame:
+    """The learning-rate selection of every chapter that chooses rates (:func:`snnlib.study.lr_selection.table`),
+    one row per cell. The summary's cells under the other reading of the leak carry their chapter's name
+    and that reading, e.g. ``02_leakage (gain-normalised)``; its cells that the reading does not change
+    (λ = 0 and λ = 1, :func:`snnlib.study.runs.reads_input`) are the chapters' own and are listed once."""
+    from snnlib.study import config, lr_selection, runs
+
+    tables = []
+    for name in config.training_experiments():
+        cfg = config.resolve(name, profile)
+        if not lr_selection.selects(cfg):
+            continue
+        table = lr_selection.table(cfg)
+        if any(cfg.runs_config(e) is not cfg for e in table["experiment"].unique()):  # another chapter's cells
+            table = table[[runs.reads_input(dict(variant=r.variant, decay=r.decay)) for r in table.itertuples()]]
+            table = table.assign(experiment=[f"{e} ({cfg.runs_config(e).leak_reading})" for e in table["experiment"]])
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
 def lr_summary(selection: pd.DataFrame) -> str:
     """One sentence on a selection table: cells per chosen rate, and the handicapped ones."""
     if selection.empty:
