@@ -116,6 +116,8 @@ def test_the_side_by_side_table_gives_each_arm_under_both_readings_and_says_wher
     sentences = reading.holds(table, "raw", "gain-normalised")
     assert "depends on how the leak is read" in sentences["C2"]
     assert sentences["C3"] == "C3 is supported under both readings of the leak."
+    assert reading.verdicts_text(table, "gain-normalised") == \
+        "C1 supported, C2 not supported, C3 supported, C4 supported"
 
 
 def test_the_stability_analysis_counts_the_other_reading_when_it_is_given():

@@ -83,6 +83,13 @@ def side_by_side(main: pd.DataFrame, other_rows: pd.DataFrame, main_reading: str
     return pd.DataFrame(out)
 
 
+def verdicts_text(table: pd.DataFrame, reading: str) -> str:
+    """The claims' verdicts under ``reading`` in one line (:func:`side_by_side`), e.g. ``C1 not supported,
+    C2 supported``."""
+    per_claim = table.drop_duplicates("claim").set_index("claim")[f"claim verdict, {reading}"]
+    return ", ".join(f"{claim} {verdict}" for claim, verdict in per_claim.items())
+
+
 def holds(table: pd.DataFrame, main_reading: str, other_reading: str) -> dict[str, str]:
     """claim -> one sentence: whether its verdict is the same under both readings (:func:`side_by_side`)."""
     sentences = {}
