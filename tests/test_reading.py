@@ -59,7 +59,7 @@ def test_the_summary_trains_every_primary_contrast_again_under_the_other_reading
     built = runs.reading_runs(cfg)
     assert built and cfg.the_other_reading() == "gain-normalised"
     assert all(runs.feeds_primary(r, profile) for r in built)
-    assert {r["seed"] for r in built} == set(range(cfg.seeds))
+    assert {r["seed"] for r in built} == set(range(cfg.reading_seeds))
     changed = [r for r in built if r.get("neuron_params", {}).get("gain_normalised")]
     assert {r["experiment"] for r in changed} == set(runs.PRIMARY_CHAPTERS)
     for r in changed:  # a new network: only the measures a primary contrast reads, no attack redraw
@@ -68,7 +68,8 @@ def test_the_summary_trains_every_primary_contrast_again_under_the_other_reading
         assert "audit_redraws" not in r.get("measure_params", {})
     # the others are the chapters' own runs, byte for byte, so their records are reused
     chapter_keys = {records.canonical_key(p) for name in runs.PRIMARY_CHAPTERS
-                    for p in sweep.plan(runs.runs_of(config.resolve(name, profile, seeds=cfg.seeds), missing="shared"))}
+                    for p in sweep.plan(runs.runs_of(config.resolve(name, profile, seeds=cfg.reading_seeds),
+                                                    missing="shared"))}
     same = [r for r in built if not r.get("neuron_params", {}).get("gain_normalised")]
     assert same and {records.canonical_key(p) for p in sweep.plan(same)} <= chapter_keys
     # both arms of every declared contrast are there

@@ -492,3 +492,17 @@ def test_combine_tradeoff_named_cases_and_errors():
 
 def test_there_is_no_majority_vote_over_rows():
     assert not hasattr(stats, "combine_tasks")
+
+
+def test_holm_hand_worked_and_equal_to_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    # sorted 0.01, 0.02, 0.03, 0.5 over m = 4: 4·0.01, max(0.04, 3·0.02), max(0.06, 2·0.03), min(1, 0.5)
+    p = np.array([0.03, 0.01, 0.5, 0.02])
+    assert stats.holm(p) == pytest.approx([0.06, 0.04, 0.5, 0.06])
+    assert stats.holm(np.array([0.4, 0.6])) == pytest.approx([0.8, 0.8])  # carried up, capped at 1 below
+    rng = np.random.default_rng(0)
+    for m in (1, 2, 6, 40):
+        p = rng.uniform(0, 0.2, m)
+        p[: m // 3] = p[0]  # ties
+        assert stats.holm(p) == pytest.approx(multipletests(p, method="holm")[1])

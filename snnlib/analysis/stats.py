@@ -546,13 +546,27 @@ def seeds_needed(m: int, alpha: float = 0.05) -> int:
     return n
 
 
+def holm(p: np.ndarray) -> np.ndarray:
+    r"""Holm's step-down adjusted p-values: with :math:`p_{(1)} \le \dots \le p_{(m)}`,
+    :math:`\tilde p_{(i)} = \min\{1, \max_{j \le i} (m - j + 1)\, p_{(j)}\}`. The same values as statsmodels'
+    ``multipletests(method="holm")`` (the tests check it), which calls ``gc.collect()`` on every call: a
+    quarter of a second with the study's records in memory, and the stability analysis judges two dozen
+    families."""
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((p.size - np.arange(p.size)) * p[order])
+    out = np.empty(p.size)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
+
+
 def _adjusted(p: np.ndarray, alpha: float, adjustment: str) -> tuple[np.ndarray, np.ndarray]:
     """``(p_adjusted, level)`` of a family by ``adjustment`` (module docstring): Holm's step-down with
     the Holm-step level of each rank, or Benjamini-Hochberg with the false-coverage-rate level
     ``1 - Rα/m`` for its ``R`` discoveries and ``1 - α`` for the rest."""
     m = p.size
     if adjustment == "holm":
-        p_adjusted = multipletests(p, alpha=alpha, method="holm")[1]
+        p_adjusted = holm(p)
         rank = sps.rankdata(p, method="min")  # ties share the smallest rank, as they share p_adjusted
         return p_adjusted, np.maximum(1 - alpha, 1 - alpha / (m - rank + 1))
     p_adjusted = multipletests(p, alpha=alpha, method="fdr_bh")[1]
