@@ -117,6 +117,9 @@ def test_the_side_by_side_table_gives_each_arm_under_both_readings_and_says_wher
     sentences = reading.holds(table, "raw", "gain-normalised")
     assert "depends on how the leak is read" in sentences["C2"]
     assert sentences["C3"] == "C3 is supported under both readings of the leak."
+    shown = reading.compact(table, ("raw", "gain-normalised"))
+    assert shown.loc[("C2", "stream"), "gain-normalised: estimate [CI]"].startswith("-0.550 [")
+    assert shown.loc[("C2", "stream"), "gain-normalised: claim"] == "not supported"
     assert reading.verdicts_text(table, "gain-normalised") == \
         "C1 supported, C2 not supported, C3 supported, C4 supported"
 

@@ -83,6 +83,26 @@ def side_by_side(main: pd.DataFrame, other_rows: pd.DataFrame, main_reading: str
     return pd.DataFrame(out)
 
 
+def compact(table: pd.DataFrame, readings: tuple[str, str]) -> pd.DataFrame:
+    """:func:`side_by_side` for reading: per claim arm and reading, ``estimate [ci_low, ci_high]`` (at the
+    family's adjusted level), the seeds and the arm's verdict, then the claim's verdict under each."""
+    out = table[["claim", "arm"]].copy()
+    for reading in readings:
+        est, low, high = (table[f"{k}, {reading}"] for k in ("estimate", "ci_low", "ci_high"))
+        out[f"{reading}: estimate [CI]"] = [f"{e:.3f} [{lo:.3f}, {hi:.3f}]" if pd.notna(e) else "--"
+                                            for e, lo, hi in zip(est, low, high)]
+        out[f"{reading}: seeds"] = table[f"n_seeds, {reading}"]
+        out[f"{reading}: arm"] = table[f"verdict, {reading}"]
+    for reading in readings:
+        out[f"{reading}: claim"] = table[f"claim verdict, {reading}"]
+    return out.set_index(["claim", "arm"])
+
+
+def arithmetic(other_rows: pd.DataFrame) -> str:
+    """Whether the other reading's seeds can decide its confirmatory family (:func:`claims.family_arithmetic`)."""
+    return claims.family_arithmetic(claims.judge(other_rows))["text"]
+
+
 def verdicts_text(table: pd.DataFrame, reading: str) -> str:
     """The claims' verdicts under ``reading`` in one line (:func:`side_by_side`), e.g. ``C1 not supported,
     C2 supported``."""
