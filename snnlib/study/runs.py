@@ -342,6 +342,15 @@ def feeds_primary(run: dict, profile: str, hidden: list[int] | None = None) -> b
 PRIMARY_MEASURES = {"02_leakage": ("retention_noise",), "03_reset": ("stream",), "04_recurrence": ("audit",)}
 
 
+def primary_measures_only(run: dict) -> dict:
+    """``run`` with only the measures a primary contrast reads (:data:`PRIMARY_MEASURES`), without attack
+    redraws: a network trained again elsewhere (another size, the other reading) is measured for what the
+    primary contrasts need."""
+    keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[run["experiment"]]]
+    params = {k: v for k, v in run["measure_params"].items() if k != "audit_redraws"} if keep else {}
+    return dict(run, measures=keep, measure_params=params)
+
+
 def sized_runs(cfg, hidden: list[int]) -> list[dict]:
     """The runs of 02 - 04 that feed a primary contrast (:func:`feeds_primary`), at hidden sizes ``hidden``
     and ``cfg``'s seeds. At the chapters' own size they are the chapters' runs as they are (so their
@@ -354,11 +363,7 @@ def sized_runs(cfg, hidden: list[int]) -> list[dict]:
         for run in with_redraws(chapter, config.runs_function(name)(chapter)):  # runs_of sets their rates
             if not feeds_primary(run, cfg.profile, hidden):
                 continue
-            if not own:  # only what the primary contrasts read: no secondary measure, no attack redraw
-                keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
-                mp = {k: v for k, v in run["measure_params"].items() if k != "audit_redraws"} if keep else {}
-                run = dict(run, measures=keep, measure_params=mp)
-            sized.append(run)
+            sized.append(run if own else primary_measures_only(run))
     return sized
 
 
@@ -385,9 +390,5 @@ def reading_runs(cfg) -> list[dict]:
         for run in with_redraws(chapter, config.runs_function(name)(chapter)):
             if not feeds_primary(run, cfg.profile):
                 continue
-            if reads_input(run):  # a new network: only what the primary contrasts read
-                keep = [m for m in run.get("measures", []) if m in PRIMARY_MEASURES[name]]
-                mp = {k: v for k, v in run["measure_params"].items() if k != "audit_redraws"} if keep else {}
-                run = dict(run, measures=keep, measure_params=mp)
-            out.append(run)
+            out.append(primary_measures_only(run) if reads_input(run) else run)
     return out
