@@ -82,3 +82,9 @@ def test_the_best_fixed_decay_is_chosen_on_validation_not_test():
                  **{"task_params.delay": 4}) for lam, val, test in ((0.5, 0.9, 0.5), (0.9, 0.6, 1.0))
             for s in range(2)]
     assert learned.best_fixed_decay(pd.DataFrame(rows)) == {4: 0.5}
+
+
+def test_the_counts_of_the_key_findings_add_up():
+    table = pd.DataFrame(dict(recommendation=["weak leak (λ near 1)", recommend.INCONCLUSIVE, "either"],
+                              strength=["FRAGILE: claim C3", "inconclusive", "supported"]))
+    assert recommend.counts(table) == dict(n_choices=3, n_decided=2, n_fragile=1)

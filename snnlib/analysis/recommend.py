@@ -147,3 +147,10 @@ def recommendations(judged: pd.DataFrame, verdicts: pd.DataFrame | None = None,
                             verdict="missing" if row is None else row["verdict"],
                             strength=strength(row, verdicts)))
     return pd.DataFrame(out)
+
+
+def counts(table: pd.DataFrame) -> dict[str, int]:
+    """Of a :func:`recommendations` table: ``n_choices`` (rows), ``n_decided`` (those with a recommendation,
+    not :data:`INCONCLUSIVE`) and ``n_fragile`` (those resting on a fragile claim)."""
+    return dict(n_choices=len(table), n_decided=int((table["recommendation"] != INCONCLUSIVE).sum()),
+                n_fragile=int(table["strength"].str.startswith("FRAGILE").sum()))
