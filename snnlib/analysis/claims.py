@@ -902,6 +902,22 @@ def claim_verdicts(judged: pd.DataFrame) -> dict[str, str]:
     return {c: v for c, v in zip(table["claim"], table["verdict"]) if c in ARMS}
 
 
+def primary_by_arm(judged: pd.DataFrame, columns: Sequence[str], by_claim: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per claim arm of :data:`ARMS`: claim, arm, the ``columns`` of its primary row (only verdict
+    *inconclusive* where the arm has no estimable primary row) and ``claim_verdict`` (from ``by_claim``,
+    claim -> verdict; default :func:`claim_verdicts` of ``judged``). How a judged study is read elsewhere
+    -- at another size, under the other reading of the leak."""
+    by_claim = claim_verdicts(judged) if by_claim is None else by_claim
+    out = []
+    for claim, arms in ARMS.items():
+        for arm in arms:
+            row = judged[(judged["claim"] == claim) & (judged["arm"] == arm) & judged["primary"]]
+            values = {k: row.iloc[0].get(k) for k in columns if k in row.columns} if len(row) else \
+                dict(verdict="inconclusive")
+            out.append({"claim": claim, "arm": arm, **values, "claim_verdict": by_claim.get(claim, "inconclusive")})
+    return pd.DataFrame(out)
+
+
 # --- stability --------------------------------------------------------------------------------------------
 
 NOT_AVAILABLE = "not available"

@@ -65,22 +65,13 @@ def side_by_side(main: pd.DataFrame, other_rows: pd.DataFrame, main_reading: str
     """One row per claim arm: its primary contrast judged under each reading (``main``: the study's judged
     rows; ``other_rows``: the other reading's unjudged rows, :func:`effects`, judged here by the study's
     rules), the columns of :data:`KEPT` suffixed by the reading, and each claim's verdict under each
-    (``claim verdict, READING``)."""
-    other = claims.judge(other_rows)
-    verdicts = {main_reading: claims.claim_verdicts(main), other_reading: claims.claim_verdicts(other)}
-    out = []
-    for claim, arms in claims.ARMS.items():
-        for arm in arms:
-            row = dict(claim=claim, arm=arm)
-            for reading, judged in ((main_reading, main), (other_reading, other)):
-                found = judged[(judged["claim"] == claim) & (judged["arm"] == arm) & judged["primary"]]
-                for key in KEPT:
-                    row[f"{key}, {reading}"] = found.iloc[0][key] if len(found) else None
-                if not len(found):
-                    row[f"verdict, {reading}"] = "inconclusive"
-                row[f"claim verdict, {reading}"] = verdicts[reading].get(claim, "inconclusive")
-            out.append(row)
-    return pd.DataFrame(out)
+    (``claim verdict, READING``; :func:`snnlib.analysis.claims.primary_by_arm`)."""
+    def read(judged, reading):
+        table = claims.primary_by_arm(judged, KEPT).reindex(columns=["claim", "arm", *KEPT, "claim_verdict"])
+        return table.rename(columns={**{k: f"{k}, {reading}" for k in KEPT},
+                                     "claim_verdict": f"claim verdict, {reading}"})
+
+    return read(main, main_reading).merge(read(claims.judge(other_rows), other_reading), on=["claim", "arm"])
 
 
 def compact(table: pd.DataFrame, readings: tuple[str, str]) -> pd.DataFrame:

@@ -248,9 +248,11 @@ def lr_tables(profile: str) -> pd.DataFrame:
         if not lr_selection.selects(cfg):
             continue
         table = lr_selection.table(cfg)
-        if any(cfg.runs_config(e) is not cfg for e in table["experiment"].unique()):  # another chapter's cells
+        # cells named after another chapter are built under another configuration (the summary's reading)
+        readings = {e: cfg.runs_config(e).leak_reading for e in table["experiment"].unique() if e != name}
+        if readings:
             table = table[[runs.reads_input(dict(variant=r.variant, decay=r.decay)) for r in table.itertuples()]]
-            table = table.assign(experiment=[f"{e} ({cfg.runs_config(e).leak_reading})" for e in table["experiment"]])
+            table = table.assign(experiment=[f"{e} ({readings[e]})" for e in table["experiment"]])
         tables.append(table)
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 

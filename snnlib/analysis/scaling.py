@@ -51,19 +51,15 @@ def judge_size(frames: dict[str, pd.DataFrame], profile: str) -> tuple[pd.DataFr
 def scaling_table(judged_by_size: dict[str, tuple[pd.DataFrame, pd.DataFrame]], sizes) -> pd.DataFrame:
     """One row per size and claim arm: the primary row's estimate, interval, adjusted p and verdict, with
     the size (``size``, ``width`` of the first layer, ``depth``) and the claim's verdict at that size
-    (``claim_verdict``). Arms without a primary row at a size are listed with verdict *inconclusive*."""
+    (``claim_verdict``). Arms without a primary row at a size are listed with verdict *inconclusive*
+    (:func:`snnlib.analysis.claims.primary_by_arm`)."""
     out = []
     for hidden in sizes:
         label = size_label(hidden)
         judged, verdicts = judged_by_size[label]
         by_claim = dict(zip(verdicts["claim"], verdicts["verdict"]))
-        for claim, arms in claims.ARMS.items():
-            for arm in arms:
-                row = judged[(judged["claim"] == claim) & (judged["arm"] == arm) & judged["primary"]]
-                values = {k: row.iloc[0].get(k) for k in KEPT if k in row.columns} if len(row) else \
-                    dict(claim=claim, arm=arm, verdict="inconclusive")
-                out.append(dict(size=label, width=int(hidden[0]), depth=len(hidden), **values,
-                                claim_verdict=by_claim.get(claim, "inconclusive")))
+        out += [dict(size=label, width=int(hidden[0]), depth=len(hidden), **row)
+                for row in claims.primary_by_arm(judged, KEPT, by_claim).to_dict("records")]
     return pd.DataFrame(out)
 
 

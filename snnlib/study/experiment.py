@@ -132,19 +132,28 @@ def validate(params: dict) -> dict:
     return p
 
 
+def neuron_options(neuron: str) -> list[str]:
+    """The parameters neuron model ``neuron`` takes beyond those every model takes (size, decay, reset,
+    threshold, detach_reset): what ``neuron_params`` may set, e.g. ``gain_normalised`` for LIF."""
+    import inspect
+
+    from snnlib.model import registry
+
+    cls = registry.spec(neuron).dynamics_class()
+    return [n for n in inspect.signature(cls.__init__).parameters
+            if n not in ("self", "size", "decay", "reset", "threshold", "detach_reset")]
+
+
 def check_neuron_params(variant: str, decay: float, neuron_params: dict) -> None:
     """Build the variant's neuron model once (one neuron) with ``neuron_params``: a parameter the model does
     not take, or a value it refuses, is a ``ValueError`` naming ``neuron_params`` before anything trains."""
-    import inspect
-
     from snnlib.model import registry
     from snnlib.model.variants import Variant
 
     v = Variant.parse(variant)
     spec = registry.spec(v.neuron)
     cls = spec.dynamics_class()
-    takes = [n for n in inspect.signature(cls.__init__).parameters if n not in ("self", "size", "decay", "reset",
-                                                                                 "threshold", "detach_reset")]
+    takes = neuron_options(v.neuron)
     unknown = [k for k in neuron_params if k not in takes]
     if unknown:
         raise ValueError(f"run parameter 'neuron_params': {v.neuron} takes {takes or 'no parameter'}, got {unknown}")

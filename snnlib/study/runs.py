@@ -47,13 +47,9 @@ def reads_input(run: dict) -> bool:
     """Whether the reading of the leak changes ``run``: a leaky neuron model that takes
     ``gain_normalised`` (:class:`snnlib.model.dynamics.LIF`, ALIF), at ``0 < λ < 1`` (at λ = 0 the gain
     ``1 - λ`` is 1, and λ = 1, IF, has one reading)."""
-    import inspect
+    from snnlib.study.experiment import neuron_options
 
-    from snnlib.model import registry
-
-    v = Variant.parse(run["variant"])
-    takes = inspect.signature(registry.spec(v.neuron).dynamics_class().__init__).parameters
-    return "gain_normalised" in takes and 0.0 < float(run["decay"]) < 1.0
+    return "gain_normalised" in neuron_options(Variant.parse(run["variant"]).neuron) and 0.0 < float(run["decay"]) < 1.0
 
 
 def with_reading(cfg, built: list[dict]) -> list[dict]:
