@@ -241,7 +241,7 @@ class LIF(NeuronDynamics):
             return None
         return Dynamics(decay=self.decay, threshold=self.threshold, reset=self.reset_mode, derivative=derivative,
                         keep_reset=self.keep_reset, kappa_hard=self.kappa_hard, kappa_soft=self.kappa_soft,
-                        input_gain=self.input_gain())
+                        input_gain=self.input_gain(), formula=getattr(self.spike_fn, "formula", None))
 
 
 def run_steps(dynamics: NeuronDynamics, current: torch.Tensor, state: dict | None = None,

@@ -5,7 +5,9 @@ time step, and the backward walks that graph op by op. Here one :class:`torch.au
 forward loop without recording a graph, keeps the pre-reset membranes ``H`` and the spikes ``S``, and
 computes the surrogate-gradient backward in ONE reverse loop. It is an execution backend of the node
 (``VariantNode(backend="fused")``, the default), like SpikingJelly's cupy backend; the dynamics are the
-node's, step for step.
+node's, step for step. On a CPU a step's elementwise work runs in compiled kernels
+(:mod:`snnlib.model.fused_cpu`, one pass over the neurons per step); elsewhere, or where they cannot
+run a call, the loops below are written with tensor operations (``kernel="torch"`` asks for those).
 
 Forward (θ threshold, λ decay, ``I[t]`` input current, ``V[-1] = v0``, by default 0):
 
@@ -64,6 +66,7 @@ from dataclasses import dataclass
 
 import torch
 
+from snnlib.model import fused_cpu
 from snnlib.model.dynamics import RESET_COEFFICIENTS, reset_membrane
 
 
@@ -80,6 +83,8 @@ class Dynamics:
         derivative: the surrogate derivative σ'(z), a callable on tensors.
         input_gain: ``g`` of a gain-normalised model (``1 - λ``), ``None`` for 1: the loop then charges
             with ``g I[t]``, the step's own product (module docstring).
+        formula: a callable giving the surrogate's ``(name, α)`` now (``StrictATan.formula``), for the
+            compiled CPU kernels (:mod:`snnlib.model.fused_cpu`); ``None``: the tensor loop runs.
     """
 
     decay: float | torch.Tensor
@@ -90,6 +95,7 @@ class Dynamics:
     kappa_hard: float | torch.Tensor = 0.0
     kappa_soft: float | torch.Tensor = 0.0
     input_gain: float | torch.Tensor | None = None
+    formula: object = None
 
     def coefficients(self):
         """``(κ_h, κ_s)`` as floats for a single mode, or the per-member tensors."""
@@ -102,7 +108,17 @@ class _FusedLIF(torch.autograd.Function):
     """Forward and surrogate backward of the LIF sequence (module docstring)."""
 
     @staticmethod
-    def forward(ctx, current, v0, w_rec, dyn: Dynamics, time_dim: int, keep_membranes: bool):
+    def forward(ctx, current, v0, w_rec, dyn: Dynamics, time_dim: int, keep_membranes: bool, kernel: str):
+        gain = dyn.input_gain if w_rec is not None else None  # feed-forward: lif_sequence scaled C
+        compiled = fused_cpu.layout(current, dyn, time_dim, gain) if kernel == "auto" else None
+        ctx.dyn, ctx.time_dim, ctx.has_v0, ctx.keep_membranes = dyn, time_dim, v0 is not None, keep_membranes
+        ctx.gain, ctx.compiled = gain, compiled
+        if compiled is not None:
+            h_seq, s_seq, v_out = _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, dyn.reset,
+                                                   compiled)
+            ctx.save_for_backward(h_seq, s_seq, w_rec)
+            ctx.set_materialize_grads(False)
+            return s_seq, v_out
         h_seq = torch.empty_like(current, memory_format=torch.contiguous_format)
         s_seq = torch.empty_like(h_seq)
         hs, ss, cs = h_seq.unbind(time_dim), s_seq.unbind(time_dim), current.unbind(time_dim)
@@ -122,7 +138,6 @@ class _FusedLIF(torch.autograd.Function):
         kh, ks = dyn.coefficients()
         w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
         add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
-        gain = dyn.input_gain if w_rec is not None else None  # feed-forward: lif_sequence scaled C
         i_buf = None
         for t in range(len(hs)):
             h, i_t = hs[t], cs[t]
@@ -140,8 +155,6 @@ class _FusedLIF(torch.autograd.Function):
             s = torch.gt(h, theta, out=ss[t])
             if dyn.reset != "none":  # the reset, exact (every product is by S ∈ {0, 1}); none: V is H
                 reset_membrane(h, s, theta, dyn.reset, kh, ks, out=vs[t])
-        ctx.dyn, ctx.time_dim, ctx.has_v0, ctx.keep_membranes = dyn, time_dim, v0 is not None, keep_membranes
-        ctx.gain = gain
         ctx.save_for_backward(h_seq, s_seq, w_rec)
         ctx.set_materialize_grads(False)
         return s_seq, (v_seq if keep_membranes else vs[-1].clone())
@@ -157,42 +170,121 @@ class _FusedLIF(torch.autograd.Function):
         product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
         g_h = torch.empty_like(h_seq)
         gs = g_h.unbind(time_dim)
-        rec = None
-        # The reverse loop walks chunks of steps small enough to stay in cache: the terms that do not
-        # depend on the future are computed for a whole chunk at once, then its steps are carried back.
-        chunk = max(1, CHUNK_ELEMENTS // max(1, h_seq.numel() // steps))  # steps per chunk
-        for start in range((steps - 1) // chunk * chunk, -1, -chunk):
-            n = min(chunk, steps - start)
-            carries, ds = _local_terms(dyn, time_dim, h_seq.narrow(time_dim, start, n), s_seq.narrow(time_dim, start, n),
-                                       g_h.narrow(time_dim, start, n),
-                                       None if g_spikes is None else g_spikes.narrow(time_dim, start, n),
-                                       None if g_v is None else g_v.narrow(time_dim, start, n))
-            for t in range(start + n - 1, start - 1, -1):
-                if t == steps - 1:
-                    continue
-                nxt, g = gs[t + 1], gs[t]  # + gH[t+1] λ A, carried back through V[t] (just λ without reset)
-                if carries is not None:
-                    g.addcmul_(nxt, carries[t - start])
-                elif isinstance(dyn.decay, torch.Tensor):
-                    g.addcmul_(nxt, dyn.decay)
-                else:
-                    g.add_(nxt, alpha=dyn.decay)
-                if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
-                    rec = product(nxt, w_rec, out=rec)
-                    if ctx.gain is not None:  # through g I[t+1]
-                        rec.mul_(ctx.gain)
-                    g.addcmul_(rec, ds[t - start])
-        g_current = g_h if ctx.needs_input_grad[0] else None
-        if g_current is not None and ctx.gain is not None:  # gC = g gI
-            g_current = g_current * _along_time(ctx.gain, time_dim)
-        g_v0 = torch.mul(gs[0], dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
-        g_w = None
-        if w_rec is not None and ctx.needs_input_grad[2]:
-            g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if steps > 1 else torch.zeros_like(w_rec)
-            if ctx.gain is not None:  # Σ (g gH[t])ᵀ S[t-1]
-                g_w = g_w * ctx.gain
-        return g_current, g_v0, g_w, None, None, None
+        if ctx.compiled is not None:
+            _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, dyn.reset, ctx.compiled, product, time_dim)
+        else:
+            _tensor_backward(dyn, time_dim, h_seq, s_seq, g_h, g_spikes, g_v, w_rec, ctx.gain, product)
+        return _parameter_grads(ctx, g_h, s_seq, w_rec)
 
+
+def _tensor_backward(dyn, time_dim, h_seq, s_seq, g_h, g_spikes, g_v, w_rec, gain, product) -> None:
+    """The reverse loop written with tensor operations (module docstring): fills ``g_h`` with ``gH``.
+
+    It walks chunks of steps small enough to stay in cache: the terms that do not depend on the future
+    are computed for a whole chunk at once, then its steps are carried back."""
+    steps, gs, rec = h_seq.shape[time_dim], g_h.unbind(time_dim), None
+    chunk = max(1, CHUNK_ELEMENTS // max(1, h_seq.numel() // steps))  # steps per chunk
+    for start in range((steps - 1) // chunk * chunk, -1, -chunk):
+        n = min(chunk, steps - start)
+        carries, ds = _local_terms(dyn, time_dim, h_seq.narrow(time_dim, start, n), s_seq.narrow(time_dim, start, n),
+                                   g_h.narrow(time_dim, start, n),
+                                   None if g_spikes is None else g_spikes.narrow(time_dim, start, n),
+                                   None if g_v is None else g_v.narrow(time_dim, start, n))
+        for t in range(start + n - 1, start - 1, -1):
+            if t == steps - 1:
+                continue
+            nxt, g = gs[t + 1], gs[t]  # + gH[t+1] λ A, carried back through V[t] (just λ without reset)
+            if carries is not None:
+                g.addcmul_(nxt, carries[t - start])
+            elif isinstance(dyn.decay, torch.Tensor):
+                g.addcmul_(nxt, dyn.decay)
+            else:
+                g.add_(nxt, alpha=dyn.decay)
+            if w_rec is not None:  # + (gH[t+1] W_rec) D[t], through S[t] into the next current
+                rec = product(nxt, w_rec, out=rec)
+                if gain is not None:  # through g I[t+1]
+                    rec.mul_(gain)
+                g.addcmul_(rec, ds[t - start])
+
+
+def _parameter_grads(ctx, g_h, s_seq, w_rec):
+    """The gradients of ``_FusedLIF.forward``'s inputs from ``gH``: ``gC = g gH``, ``g v0 = λ gH[0]`` and
+    ``gW_rec = g Σ gH[t]ᵀ S[t-1]``."""
+    time_dim, steps = ctx.time_dim, g_h.shape[ctx.time_dim]
+    g_current = g_h if ctx.needs_input_grad[0] else None
+    if g_current is not None and ctx.gain is not None:  # gC = g gI
+        g_current = g_current * _along_time(ctx.gain, time_dim)
+    g_v0 = torch.mul(g_h.select(time_dim, 0), ctx.dyn.decay) if ctx.has_v0 and ctx.needs_input_grad[1] else None
+    g_w = None
+    if w_rec is not None and ctx.needs_input_grad[2]:
+        g_w = _rec_weight_grad(g_h, s_seq, time_dim, w_rec.dim()) if steps > 1 else torch.zeros_like(w_rec)
+        if ctx.gain is not None:  # Σ (g gH[t])ᵀ S[t-1]
+            g_w = g_w * ctx.gain
+    return g_current, g_v0, g_w, None, None, None, None
+
+
+def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, reset, compiled):
+    """The forward through :func:`snnlib.model.fused_cpu.forward_steps`: the whole sequence in one call
+    (feed-forward), or one call per step after the step's recurrent product. Returns ``(H, S, V)`` with
+    ``V`` every membrane or the last one (``keep_membranes``)."""
+    members, params, mode, _ = compiled
+    steps = current.shape[time_dim]
+    h_seq = torch.empty_like(current, memory_format=torch.contiguous_format)
+    s_seq = torch.empty_like(h_seq)
+    h3, s3 = fused_cpu.as_steps(h_seq, members, steps), fused_cpu.as_steps(s_seq, members, steps)
+    if reset == "none":  # V is H
+        v_seq, v3 = h_seq, h3
+    elif keep_membranes:
+        v_seq = torch.empty_like(h_seq)
+        v3 = fused_cpu.as_steps(v_seq, members, steps)
+    else:  # only the latest V, overwritten in place
+        v_seq = torch.empty((members, 1, h3.shape[2]), dtype=h_seq.dtype)
+        v3 = v_seq.numpy()
+    v03 = v0.detach().contiguous().view(members, -1).numpy() if v0 is not None else fused_cpu.absent(h3.dtype, 2)
+    c3 = fused_cpu.as_steps(current.contiguous(), members, steps)
+    step = lambda cur, first, t0, t1, gain_inside: fused_cpu.forward_steps(  # noqa: E731
+        cur, first, h3, s3, v3, v03, params, t0, t1, mode, v0 is not None, gain_inside)
+    if w_rec is None:
+        step(c3, 0, 0, steps, False)
+    else:  # I[t] = C[t] + W_rec S[t-1], one addmm as in the tensor loop; g I[t] in the kernel
+        add_product = torch.addmm if w_rec.dim() == 2 else torch.baddbmm
+        w_t, cs, ss = w_rec.detach().transpose(-1, -2), current.detach().unbind(time_dim), s_seq.unbind(time_dim)
+        i_buf = torch.empty_like(cs[0], memory_format=torch.contiguous_format)
+        i3 = i_buf.view(members, 1, -1).numpy()
+        step(c3, 0, 0, 1, gain is not None)
+        for t in range(1, steps):
+            add_product(cs[t], ss[t - 1], w_t, out=i_buf)
+            step(i3, t, t, t + 1, gain is not None)
+    if keep_membranes:
+        return h_seq, s_seq, v_seq
+    last = h_seq.select(time_dim, steps - 1) if reset == "none" else v_seq.view_as(current.select(time_dim, 0))
+    return h_seq, s_seq, last.clone()
+
+
+def _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, reset, compiled, product, time_dim) -> None:
+    """The reverse loop through :func:`snnlib.model.fused_cpu.backward_steps`: fills ``g_h``; one call for
+    the whole sequence (feed-forward), or one per step after the recurrent product ``gH[t+1] W_rec``."""
+    members, params, mode, surrogate = compiled
+    steps = h_seq.shape[time_dim]
+    as_steps = lambda x: fused_cpu.as_steps(x, members, steps)  # noqa: E731
+    h3, s3, gh3 = as_steps(h_seq), as_steps(s_seq), as_steps(g_h)
+    none = fused_cpu.absent(h3.dtype)
+    gs3 = as_steps(g_spikes.contiguous()) if g_spikes is not None else none
+    gv3 = as_steps(g_v.contiguous()) if g_v is not None else none
+    step = lambda rec, t0, t1, has_rec: fused_cpu.backward_steps(  # noqa: E731
+        h3, s3, gh3, gs3, gv3, rec, params, t0, t1, mode, surrogate, g_spikes is not None, g_v is not None, has_rec)
+    if w_rec is None:
+        step(none, 0, steps, False)
+        return
+    gs, rec = g_h.unbind(time_dim), None
+    step(none, steps - 1, steps, False)
+    for t in range(steps - 2, -1, -1):
+        rec = product(gs[t + 1], w_rec.detach(), out=rec)
+        step(rec.view(members, 1, -1).numpy(), t, t + 1, True)
+
+
+#: the implementations of the loop: the compiled CPU kernels where they can run, or the tensor loop
+KERNELS = ("auto", "torch")
 
 #: the most elements per tensor of one chunk of steps in the backward (about 512 KiB of float32)
 CHUNK_ELEMENTS = 1 << 17
@@ -245,7 +337,7 @@ def _rec_weight_grad(g_h: torch.Tensor, s_seq: torch.Tensor, time_dim: int, w_di
 
 def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None = None,
                  w_rec: torch.Tensor | None = None, time_dim: int = 0,
-                 keep_membranes: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+                 keep_membranes: bool = True, kernel: str = "auto") -> tuple[torch.Tensor, torch.Tensor]:
     """Run the LIF dynamics over the whole sequence in one fused autograd node.
 
     Args:
@@ -255,6 +347,9 @@ def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None =
         w_rec: recurrent weights ``[n, n]`` (or ``[M, n, n]`` per member), ``None`` for feed-forward.
         keep_membranes: return every post-reset membrane; ``False``: only the last, ``V[T-1]`` (the
             others are never written to memory, which saves a pass over ``[T, ...]`` per call).
+        kernel: ``"auto"`` (the compiled CPU kernels of :mod:`snnlib.model.fused_cpu` where they can run
+            the call, else the tensor loop) or ``"torch"`` (the tensor loop always; the same spikes and
+            membranes, gradients equal up to rounding).
     Returns:
         ``(spikes, v_seq)``: ``S[t]`` shaped like ``current`` (0/1 in the current's dtype) and the
         post-reset membranes ``V[t]`` shaped like ``current``, whose last step is the final state; with
@@ -267,4 +362,6 @@ def lif_sequence(current: torch.Tensor, dyn: Dynamics, v0: torch.Tensor | None =
         current = current * _along_time(dyn.input_gain, time_dim)
     if v0 is not None and not isinstance(v0, torch.Tensor):
         v0 = torch.full_like(current.select(time_dim, 0), float(v0)) if float(v0) != 0.0 else None
-    return _FusedLIF.apply(current, v0, w_rec, dyn, time_dim, keep_membranes)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    return _FusedLIF.apply(current, v0, w_rec, dyn, time_dim, keep_membranes, kernel)

@@ -85,6 +85,10 @@ class StrictATan(surrogate.ATan):
         a = z * (math.pi / 2 * self.alpha)
         return a.mul_(a).add_(1.0).reciprocal_().mul_(self.alpha / 2)
 
+    def formula(self) -> tuple[str, float]:
+        """``("atan", α)``: the derivative as the compiled CPU kernels know it (:mod:`snnlib.model.fused_cpu`)."""
+        return "atan", float(self.alpha)
+
 
 class StrictSigmoid(surrogate.Sigmoid):
     r"""SpikingJelly's sigmoid surrogate, :math:`g'(z) = \alpha\, s(\alpha z)(1 - s(\alpha z))` with
@@ -98,6 +102,10 @@ class StrictSigmoid(surrogate.Sigmoid):
         r""":math:`g'(z) = \alpha\, s(\alpha z)(1 - s(\alpha z))`, ``α`` read from this object now."""
         s = torch.sigmoid(z * self.alpha)
         return torch.sub(1.0, s).mul_(s).mul_(self.alpha)
+
+    def formula(self) -> tuple[str, float]:
+        """``("sigmoid", α)``: the derivative as the compiled CPU kernels know it (:mod:`snnlib.model.fused_cpu`)."""
+        return "sigmoid", float(self.alpha)
 
 
 class VariantNode(SimpleBaseNode):
