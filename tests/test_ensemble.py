@@ -93,6 +93,24 @@ def test_early_stopping_ends_each_member_at_its_own_plateau_whatever_its_group()
     assert any(r["epochs_trained"] < 12 for r in group), "no member reached a plateau: the test shows nothing"
 
 
+@pytest.mark.parametrize("specs", [FF, REC], ids=["feed-forward", "recurrent"])
+def test_stopped_members_leave_the_stack_and_the_others_go_on_unchanged(specs, monkeypatch):
+    """A member that early stopping ends is dropped from the stack (with its Adam moments); every member's
+    history and kept weights are still those it gets trained alone, bit for bit."""
+    drops = []
+    keep_members = EnsembleSNN.keep_members
+    monkeypatch.setattr(EnsembleSNN, "keep_members",
+                        lambda self, positions: (drops.append(list(positions)), keep_members(self, positions))[1])
+    models, group = train(specs, epochs=12, patience=2)
+    assert drops, "no member stopped early: the test shows nothing"
+    assert all(len(later) < len(earlier) for earlier, later in zip([specs] + drops, drops))
+    for spec, model, result in zip(specs, models, group):
+        alone_models, alone = train([spec], epochs=12, patience=2)
+        assert result == alone[0]
+        for (name, p), (_, q) in zip(model.named_parameters(), alone_models[0].named_parameters()):
+            assert torch.equal(p, q), name
+
+
 def test_kept_weights_are_those_of_the_best_epoch():
     spec = FF[0]
     models, results = train([spec], epochs=4)

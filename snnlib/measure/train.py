@@ -186,6 +186,12 @@ class _MemberSplit:
         self.y = torch.stack([y if y is not None else torch.zeros_like(y_like) for y in ys]).to(device)
         self.members = torch.arange(len(tasks), device=device)[:, None]
 
+    def keep(self, positions: list[int]) -> None:
+        """Keep only the members at ``positions`` (in that order)."""
+        index = torch.tensor(positions, device=self.x.device)
+        self.x, self.y = self.x[index], self.y[index]
+        self.members = self.members[: len(positions)]
+
     def batch(self, idxs) -> tuple[torch.Tensor, torch.Tensor]:
         """Member-first batches ``x [M, T, B, F]``, ``y [M, B(, K)]``; ``idxs``: one index tensor per member."""
         rows = torch.stack(list(idxs)).to(self.x.device)
@@ -205,8 +211,25 @@ def _accuracies(ensemble: EnsembleSNN, split: _MemberSplit, windows, batch_size:
     return (hits.double() / per_sample).tolist()
 
 
+def _drop_stopped(ensemble: EnsembleSNN, optimizer: torch.optim.Adam, positions: list[int]) -> torch.optim.Adam:
+    """Keep the ensemble's members at ``positions`` and an Adam carrying their moments and step count:
+    each kept member goes on exactly as before (Adam is elementwise), and the stopped ones cost nothing."""
+    index = torch.tensor(positions)
+    before = list(ensemble.parameters())
+    ensemble.keep_members(positions)
+    after = list(ensemble.parameters())
+    kept = torch.optim.Adam(after, **optimizer.defaults)
+    for old, new in zip(before, after):
+        for key, value in optimizer.state.get(old, {}).items():  # exp_avg, exp_avg_sq: [M, ...]; step: []
+            kept.state[new][key] = value[index.to(value.device)].clone() if value.dim() > 0 else value.clone()
+    return kept
+
+
 def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> list[dict]:
     """Train ``models`` together as one ensemble; the kept weights are written back into each ``models[i]``.
+
+    A member that early stopping ends leaves the stack at the end of that epoch (:func:`_drop_stopped`):
+    the others go on exactly as before, and the stopped one costs nothing more.
 
     Args:
         models: SNNs of the same shapes (inputs, hidden sizes, classes, recurrence), each built alone
@@ -248,42 +271,51 @@ def fit_members(models: list[SNN], tasks: list, configs: list[TrainConfig]) -> l
             raise ValueError(f"all tasks of one ensemble must have x_val and y_val of one shape, got {shapes}")
         val_split = _MemberSplit(tasks, ("x_val", "y_val"), device)
     active = [True] * members  # False once a member has stopped (early stopping)
+    alive = list(range(members))  # the members still in the ensemble, in its order
     for epoch in tqdm(range(first.epochs), desc="epochs", disable=not progress, leave=False):
         if not any(active):
             break
         ensemble.train()
-        total_loss, correct = [0.0] * members, torch.zeros(members, dtype=torch.long)
-        orders = [batches(n, first.batch_size, g) for g in shuffles]
+        total_loss, correct = [0.0] * members, [0] * members
+        live_windows = [windows[m] for m in alive]
+        live_rate_reg = rate_reg[alive] if regularise else None
+        orders = [batches(n, first.batch_size, shuffles[m]) for m in alive]
         for idxs in zip(*orders):
             x, y = train_split.batch(idxs)
-            losses, hits = _losses_and_hits(ensemble.forward_members(x, windows), y)
+            losses, hits = _losses_and_hits(ensemble.forward_members(x, live_windows), y)
             if regularise:
-                losses = losses + rate_reg * ensemble.member_rates()
+                losses = losses + live_rate_reg * ensemble.member_rates()
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             optimizer.step()
-            for m, value in enumerate(losses.tolist()):
-                total_loss[m] += value * len(idxs[m])
-            correct += hits.cpu()
+            for m, value, hit in zip(alive, losses.tolist(), hits.tolist()):
+                total_loss[m] += value * len(idxs[0])
+                correct[m] += hit
         val = [None] * members
         if any(has_val):
-            val_members = [m for m in range(members) if has_val[m]]
-            scores = _accuracies(ensemble, val_split, windows, first.batch_size)
-            for m in val_members:
-                val[m] = scores[m]
-        for m in range(members):
-            if not active[m]:
-                continue
+            for m, score in zip(alive, _accuracies(ensemble, val_split, live_windows, first.batch_size)):
+                val[m] = score if has_val[m] else None
+        for position, m in enumerate(alive):
             histories[m].append(dict(epoch=epoch, loss=total_loss[m] / n,
-                                     accuracy=correct[m].item() / (n * per_sample), val_accuracy=val[m]))
+                                     accuracy=correct[m] / (n * per_sample), val_accuracy=val[m]))
             if has_val[m] and (best[m]["val_accuracy"] is None or val[m] > best[m]["val_accuracy"]):
-                best[m] = dict(epoch=epoch, val_accuracy=val[m], state=ensemble.member_state(m))
+                best[m] = dict(epoch=epoch, val_accuracy=val[m], state=ensemble.member_state(position))
             if has_val[m] and first.patience is not None and epoch - best[m]["epoch"] >= first.patience:
                 active[m] = False
+        still = [position for position, m in enumerate(alive) if active[m]]
+        if still and len(still) < len(alive):  # stopped members leave the stack
+            optimizer = _drop_stopped(ensemble, optimizer, still)
+            for split in (train_split, val_split):
+                if split is not None:
+                    split.keep(still)
+            alive = [alive[position] for position in still]
     results = []
     for m, model in enumerate(models):
         kept = best[m]["epoch"] if has_val[m] else first.epochs - 1
-        ensemble.load_member(m, model, best[m]["state"])
+        if best[m]["state"] is not None:
+            ensemble.load_member(0, model, best[m]["state"])
+        else:  # no validation split: the member trained every epoch and is still in the stack
+            ensemble.load_member(alive.index(m), model)
         results.append(dict(history=histories[m], best_epoch=kept, val_accuracy=best[m]["val_accuracy"],
                             final_train_loss=histories[m][kept]["loss"], epochs_trained=len(histories[m]),
                             converged=(kept < first.epochs - 1) if has_val[m] else None))

@@ -194,6 +194,14 @@ class NeuronDynamics(nn.Module):
         stacked.use_surrogate(first.spike_fn)
         return stacked
 
+    def keep_members(self, positions: torch.Tensor) -> None:
+        """Keep only the stacked members at ``positions`` (in that order), every tensor sliced along its
+        member axis; parameters stay parameters."""
+        for name, tensor in self.tensors().items():
+            kept = tensor.detach()[positions].clone()
+            setattr(self, name, nn.Parameter(kept, requires_grad=tensor.requires_grad)
+                    if isinstance(tensor, nn.Parameter) else kept)
+
     def member(self, name: str, i: int) -> torch.Tensor:
         """Member ``i``'s value of tensor ``name`` of a stacked model, in the member's own shape (a copy)."""
         return getattr(self, name)[i].detach().reshape(self.member_shapes[name]).clone()

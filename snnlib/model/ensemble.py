@@ -66,6 +66,14 @@ class EnsembleLayer(nn.Module):
         self.surrogate_function = copy.deepcopy(surrogates[0])
         self.dynamics = type(nodes[0].dynamics).stack([n.dynamics for n in nodes])
 
+    def keep_members(self, positions: torch.Tensor) -> None:
+        """Keep only the members at ``positions`` (in that order)."""
+        for name in ("weight", "bias", "rec_weight"):
+            tensor = getattr(self, name)
+            if tensor is not None:
+                setattr(self, name, nn.Parameter(tensor.detach()[positions].clone(), requires_grad=tensor.requires_grad))
+        self.dynamics.keep_members(positions)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Spikes ``[M, T, B, out]`` for input ``[M, T, B, in]``: the model's fused kernel where it has one,
         else the loop over its step."""
@@ -90,6 +98,13 @@ class EnsembleReadout(nn.Module):
         self.weight = nn.Parameter(torch.stack([r.fc.weight.detach() for r in readouts]).clone())
         self.bias = nn.Parameter(torch.stack([r.fc.bias.detach() for r in readouts]).clone())
         self.decays = [r.decay for r in readouts]
+
+    def keep_members(self, positions: torch.Tensor) -> None:
+        """Keep only the members at ``positions`` (in that order)."""
+        for name in ("weight", "bias"):
+            tensor = getattr(self, name)
+            setattr(self, name, nn.Parameter(tensor.detach()[positions].clone(), requires_grad=tensor.requires_grad))
+        self.decays = [self.decays[i] for i in positions.tolist()]
 
     def forward(self, h: torch.Tensor, windows: list) -> torch.Tensor:
         """Logits ``[M, K, B, C]`` of spikes ``h [M, T, B, n]``, member ``m`` read out over ``windows[m]``
@@ -169,6 +184,19 @@ class EnsembleSNN(nn.Module):
         precision, exactly, so the value does not depend on the summation order."""
         rates = [s.sum(dim=(1, 2, 3), dtype=torch.float64) / s[0].numel() for s in self.last_spikes]
         return (sum(rates) / len(rates)).to(self.layers[0].weight.dtype)
+
+    def keep_members(self, positions) -> None:
+        """Keep only the members at ``positions`` (a list of indices, in that order): the ensemble of those
+        members, with their present weights. Each kept member computes exactly what it computed before
+        (module docstring: no member's numbers depend on the others)."""
+        index = torch.as_tensor(list(positions), dtype=torch.long)
+        if index.numel() == 0 or index.min() < 0 or index.max() >= self.n_members:
+            raise ValueError(f"positions must be a non-empty list of members 0..{self.n_members - 1}, got {list(positions)}")
+        for layer in self.layers:
+            layer.keep_members(index.to(layer.weight.device))
+        self.readout.keep_members(index.to(self.readout.weight.device))
+        self._templates = [self._templates[i] for i in index.tolist()]
+        self.last_spikes = []
 
     # --- back to single networks --------------------------------------------------------------
     def _pairs(self):
