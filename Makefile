@@ -23,7 +23,7 @@ install: $(STAMP)
 
 # Rebuilt only when pyproject.toml changes. Packages named in [tool.snnlib] install-without-deps
 # (spikingjelly: its torchvision/torchaudio are never imported; neurobench: its metrics never import
-# numba/llvmlite/tonic/torchaudio) go in with --no-deps.
+# tonic/torchaudio) go in with --no-deps.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip

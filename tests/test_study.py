@@ -145,6 +145,16 @@ def test_the_plan_expects_a_group_to_stop_at_its_late_members_best_epoch_plus_pa
     assert plan.expected_epochs([38] * 5, 40, 5) == 40  # never beyond the maximum
 
 
+def test_the_plan_expects_a_member_to_train_its_own_epochs_on_average():
+    from snnlib.study import plan
+
+    assert plan.expected_member_epochs(None, 40, 5) == 40  # no record: the maximum
+    assert plan.expected_member_epochs([3, 4], 40, None) == 40  # no early stopping: the maximum
+    # stops at 2 + 1 + 5 = 8 (nineteen members) and 30 + 1 + 5 = 36 (one): (19·8 + 36) / 20
+    assert plan.expected_member_epochs([2] * 19 + [30], 40, 5) == (19 * 8 + 36) / 20
+    assert plan.expected_member_epochs([38, 2], 40, 5) == (40 + 8) / 2  # each at most the maximum
+
+
 def test_the_plan_counts_a_run_two_chapters_read_once(tmp_path, monkeypatch):
     from snnlib.study import plan
 

@@ -7,7 +7,8 @@ steps (after two warm-up steps; the contenders take turns, so a noisy machine sl
 milliseconds, and its ratio to the ANN floor::
 
     ANN floor            the same three linears on all T·B rows, ReLU, logits averaged over time (no time loop)
-    snnlib LIF / RLIF    build_snn(..., "LIF" / "RLIF"), the fused time loop (snnlib.model.fused)
+    snnlib LIF / RLIF    build_snn(..., "LIF" / "RLIF"), the fused time loop (snnlib.model.fused; on a CPU its
+                         elementwise work in the compiled kernels of snnlib.model.fused_cpu)
     snnlib LIF (hooks)   the same network stepping through the node's hooks (backend="torch")
     SpikingJelly LIFNode neuron.LIFNode(step_mode="m") after each linear (its PyTorch path, the only one in 2.0)
     snnTorch Leaky       snntorch.Leaky after each linear, stepped in a Python loop
@@ -16,7 +17,9 @@ milliseconds, and its ratio to the ANN floor::
 Arithmetic per row of ``T·B``: the ANN does 40·256 + 256·256 + 256·10 multiply-adds forward and about
 twice that backward (~2.2·10⁵ in all), snnlib LIF about the same (its readout pools over time first);
 RLIF adds, per recurrent layer, ``W_rec S[t-1]`` forward, ``W_recᵀ gH`` backward and ``gW_rec``, three
-256·256 products (~3.9·10⁵ more), so RLIF is ~2.7× the floor's arithmetic before any time loop.
+256·256 products (~3.9·10⁵ more), so RLIF is ~2.7× the floor's arithmetic before any time loop. Two of
+those products cannot be batched over time (step ``t`` needs step ``t-1``): they run as ``T`` small
+``[B, n] × [n, n]`` products, which a CPU computes at about a third of the rate of the floor's large ones.
 
 Ensembles (:mod:`snnlib.model.ensemble`) of ``M = 1, 4, 10, 32`` snnlib LIF networks train as one stacked
 model; their throughput is ``M / step time`` in runs per second (a run's training step per second), and

@@ -11,10 +11,16 @@ divided by the workers, at most the CPU count), times :data:`UNTIMED_FACTOR` for
 leaves out. Untrained networks are no trained ones: their attacks
 stop early on samples they already misclassify, so the audit time is a rough figure.
 
-Early stopping: an ensemble trains until its last member stops, so a group's epochs are estimated from
-the recorded runs of the same experiment and task (any profile, :func:`expected_epochs`): the 95th
-percentile of ``best epoch + 1 + patience`` (the epoch at which a run with this profile's patience
-would stop), at most the profile's maximum; with no such record, the maximum.
+Early stopping: a member leaves its ensemble when it stops (:func:`snnlib.measure.train.fit_members`),
+so a group's time has two parts, both calibrated (an ensemble of the group's size and one of a single
+member, :func:`_time_group`): a cost per epoch that does not depend on the members (``a``: Python,
+per-operation overhead) paid until the last member stops, and a cost per member-epoch (``b``) paid for
+each member's own epochs. With ``G`` members, ``E_last`` epochs until the last stops and ``E_mean``
+epochs per member on average, a group costs ``a E_last + b G E_mean``. Both are estimated from the
+recorded runs of the same experiment and task (any profile): ``E_last`` is the 95th percentile of
+``best epoch + 1 + patience`` (the epoch at which a run with this profile's patience would stop,
+:func:`expected_epochs`), ``E_mean`` its mean (:func:`expected_member_epochs`), each at most the
+profile's maximum; with no such record, the maximum.
 """
 
 from __future__ import annotations
@@ -73,14 +79,26 @@ def expected_epochs(best_epochs: list[int] | None, epochs: int, patience: int | 
     return int(min(epochs, int(np.ceil(np.quantile(stops, STOP_QUANTILE)))))
 
 
+def expected_member_epochs(best_epochs: list[int] | None, epochs: int, patience: int | None) -> float:
+    """The epochs a member of a group is expected to train on average: ``epochs`` without early stopping
+    or without records, else the mean of ``min(epochs, best + 1 + patience)`` over the recorded best epochs."""
+    if patience is None or not best_epochs:
+        return float(epochs)
+    import numpy as np
+
+    return float(np.minimum(np.asarray(best_epochs) + 1 + patience, epochs).mean())
+
+
 def _truncated(task, n: int):
     """``task`` with its training split cut to ``n`` samples (and no validation split)."""
     return dataclasses.replace(task, x_train=task.x_train[:, :n], y_train=task.y_train[:n], x_val=None, y_val=None)
 
 
-def _time_group(group: list[dict]) -> tuple[float, float]:
-    """Seconds per epoch to train ``group`` as one ensemble (its training batches and a validation pass),
-    from a few timed batches, and seconds of its measurement's pass over the test split."""
+def _time_group(group: list[dict]) -> tuple[float, float, float]:
+    """Seconds per epoch to train ``group`` as one ensemble (its training batches and a validation pass)
+    split into ``(a, b)``, a part that does not depend on the members and one per member (from a few
+    timed batches of the whole group and of its first member alone), and seconds of the measurement's
+    pass over the test split for the whole group."""
     from snnlib.measure.train import fit_members
     from snnlib.study import experiment
 
@@ -91,20 +109,28 @@ def _time_group(group: list[dict]) -> tuple[float, float]:
     trained = [q for q in group for _ in range(2 if experiment._wants_twin(q) else 1)]
     members = [experiment.build_model(q, task) for q in trained]
     configs = [experiment.train_config(dict(q, epochs=1)) for q in trained]
-    # one untimed batch first: the first step of a shape pays one-time costs (allocation, lazy set-up)
-    fit_members(members, [_truncated(task, p["batch_size"])] * len(members), configs)
-    times = []
-    for n in CALIBRATION_BATCHES:
-        small = _truncated(task, min(len(task.y_train), n * p["batch_size"]))
-        start = time.perf_counter()
-        fit_members(members, [small] * len(members), configs)
-        times.append(time.perf_counter() - start)
-    (b0, b1), (t0, t1) = CALIBRATION_BATCHES, times
-    per_batch = max((t1 - t0) / (b1 - b0), t1 / b1 / 2)  # the difference, or half the mean if noise made it tiny
+    def per_batch(models, cfgs) -> float:
+        # one untimed batch first: the first step of a shape pays one-time costs (allocation, lazy set-up)
+        fit_members(models, [_truncated(task, p["batch_size"])] * len(models), cfgs)
+        times = []
+        for n in CALIBRATION_BATCHES:
+            small = _truncated(task, min(len(task.y_train), n * p["batch_size"]))
+            start = time.perf_counter()
+            fit_members(models, [small] * len(models), cfgs)
+            times.append(time.perf_counter() - start)
+        (b0, b1), (t0, t1) = CALIBRATION_BATCHES, times
+        return max((t1 - t0) / (b1 - b0), t1 / b1 / 2)  # the difference, or half the mean if noise made it tiny
+
+    whole = per_batch(members, configs)
+    alone = per_batch(members[:1], configs[:1]) if len(members) > 1 else whole
+    size = len(members)
+    per_member = max(0.0, (whole - alone) / (size - 1)) if size > 1 else whole  # b
+    fixed = max(0.0, whole - per_member * size)  # a, from the whole group: t(G) = a + b G
     val = len(task.y_val) if getattr(task, "y_val", None) is not None else 0
     # a validation pass: forward only, about a third of a training step (forward, backward, update)
+    epoch = batches + val / p["batch_size"] / FORWARD_SHARE
     test = len(task.y_test) / p["batch_size"] / FORWARD_SHARE  # the measurement's pass over the test split
-    return per_batch * (batches + val / p["batch_size"] / FORWARD_SHARE), per_batch * test
+    return fixed * epoch, per_member * epoch * size / len(group), whole * test
 
 
 def _time_measures(group: list[dict]) -> float:
@@ -171,14 +197,16 @@ def plan_experiment(name: str, profile: str = "quick", calibrate: bool = True, d
         by_shape: dict = {}
         for group in work:
             p = group[0]
-            epochs = expected_epochs(best_epochs.get((p["experiment"], p["task"])), p["epochs"], p["patience"])
+            recorded = best_epochs.get((p["experiment"], p["task"]))
+            last = expected_epochs(recorded, p["epochs"], p["patience"])
+            mean = expected_member_epochs(recorded, p["epochs"], p["patience"])
             # the time per epoch depends on the networks' shape, not on the epochs: one calibration per shape,
-            # on the first (largest) group of that shape, scaled to a smaller group by its number of members
+            # on the first (largest) group of that shape; a group costs a E_last + b G E_mean (module docstring)
             shape = (p["task"], tuple(p["hidden"]), p["train_stream"], p["batch_size"], repr(p["task_params"]))
             if shape not in by_shape:
                 by_shape[shape] = (*_time_group(group), len(group))
-            per_epoch, test_pass, members = by_shape[shape]
-            estimate += (per_epoch * epochs + test_pass) * len(group) / members
+            fixed, per_member, test_pass, members = by_shape[shape]
+            estimate += fixed * last + per_member * len(group) * mean + test_pass * len(group) / members
         train_s = estimate
         audits: dict = {}
         for group in work:
