@@ -82,6 +82,13 @@ def reset_membrane(h: torch.Tensor, s: torch.Tensor, threshold, mode: str | None
     return torch.addcmul(h, s, torch.addcmul(torch.mul(kappa_soft, threshold), kappa_hard, h), value=-1.0, out=out)
 
 
+def keep_rows(tensor: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """The rows ``positions`` of a stacked tensor (its leading member axis), a copy: a parameter stays a
+    parameter (with its ``requires_grad``), a buffer a plain tensor."""
+    kept = tensor.detach()[positions].clone()
+    return nn.Parameter(kept, requires_grad=tensor.requires_grad) if isinstance(tensor, nn.Parameter) else kept
+
+
 def _strict_heaviside(z: torch.Tensor) -> torch.Tensor:
     return (z > 0).to(z)
 
@@ -196,11 +203,9 @@ class NeuronDynamics(nn.Module):
 
     def keep_members(self, positions: torch.Tensor) -> None:
         """Keep only the stacked members at ``positions`` (in that order), every tensor sliced along its
-        member axis; parameters stay parameters."""
+        member axis (:func:`keep_rows`)."""
         for name, tensor in self.tensors().items():
-            kept = tensor.detach()[positions].clone()
-            setattr(self, name, nn.Parameter(kept, requires_grad=tensor.requires_grad)
-                    if isinstance(tensor, nn.Parameter) else kept)
+            setattr(self, name, keep_rows(tensor, positions))
 
     def member(self, name: str, i: int) -> torch.Tensor:
         """Member ``i``'s value of tensor ``name`` of a stacked model, in the member's own shape (a copy)."""

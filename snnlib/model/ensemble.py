@@ -34,7 +34,7 @@ import torch
 from spikingjelly.activation_based import functional
 from torch import nn
 
-from snnlib.model.dynamics import run_steps
+from snnlib.model.dynamics import keep_rows, run_steps
 from snnlib.model.fused import lif_sequence
 from snnlib.model.layers import readout_weights
 from snnlib.model.models import SNN
@@ -69,9 +69,8 @@ class EnsembleLayer(nn.Module):
     def keep_members(self, positions: torch.Tensor) -> None:
         """Keep only the members at ``positions`` (in that order)."""
         for name in ("weight", "bias", "rec_weight"):
-            tensor = getattr(self, name)
-            if tensor is not None:
-                setattr(self, name, nn.Parameter(tensor.detach()[positions].clone(), requires_grad=tensor.requires_grad))
+            if getattr(self, name) is not None:
+                setattr(self, name, keep_rows(getattr(self, name), positions))
         self.dynamics.keep_members(positions)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -101,9 +100,7 @@ class EnsembleReadout(nn.Module):
 
     def keep_members(self, positions: torch.Tensor) -> None:
         """Keep only the members at ``positions`` (in that order)."""
-        for name in ("weight", "bias"):
-            tensor = getattr(self, name)
-            setattr(self, name, nn.Parameter(tensor.detach()[positions].clone(), requires_grad=tensor.requires_grad))
+        self.weight, self.bias = keep_rows(self.weight, positions), keep_rows(self.bias, positions)
         self.decays = [self.decays[i] for i in positions.tolist()]
 
     def forward(self, h: torch.Tensor, windows: list) -> torch.Tensor:

@@ -169,7 +169,6 @@ class _FusedLIF(torch.autograd.Function):
             g_v.select(time_dim, steps - 1).copy_(g_last)
         product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
         g_h = torch.empty_like(h_seq)
-        gs = g_h.unbind(time_dim)
         if ctx.compiled is not None:
             _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, dyn.reset, ctx.compiled, product, time_dim)
         else:
@@ -276,11 +275,13 @@ def _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, reset, compiled,
     if w_rec is None:
         step(none, 0, steps, False)
         return
-    gs, rec = g_h.unbind(time_dim), None
+    gs, w = g_h.unbind(time_dim), w_rec.detach()
+    rec = torch.empty_like(gs[0], memory_format=torch.contiguous_format)  # gH[t+1] W_rec, one step
+    rec3 = rec.view(members, 1, -1).numpy()
     step(none, steps - 1, steps, False)
     for t in range(steps - 2, -1, -1):
-        rec = product(gs[t + 1], w_rec.detach(), out=rec)
-        step(rec.view(members, 1, -1).numpy(), t, t + 1, True)
+        product(gs[t + 1], w, out=rec)
+        step(rec3, t, t + 1, True)
 
 
 #: the implementations of the loop: the compiled CPU kernels where they can run, or the tensor loop
