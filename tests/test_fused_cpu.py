@@ -56,10 +56,7 @@ def _both(dyn, members, recurrent, keep, with_v0, dtype, seed=0):
 
 @pytest.mark.parametrize("reset,surrogate,recurrent,keep,gain,members", CASES)
 def test_compiled_kernels_equal_the_tensor_loop(reset, surrogate, recurrent, keep, gain, members):
-    if reset is None and not members:
-        dyn = _dynamics(None, surrogate, 0, gain, torch.float32)  # κ = (1, 0) as numbers: the hard reset
-    else:
-        dyn = _dynamics(reset, surrogate, members, gain, torch.float32)
+    dyn = _dynamics(reset, surrogate, members, gain, torch.float32)
     for with_v0 in (False, True):
         (s_a, v_a, g_a), (s_b, v_b, g_b) = _both(dyn, members, recurrent, keep, with_v0, torch.float32)
         assert s_a.sum() > 0 and (s_a == 0).any()  # the case has spikes and silences

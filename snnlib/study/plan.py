@@ -67,26 +67,33 @@ def recorded_best_epochs(directory=None) -> dict[tuple[str, str], list[int]]:
     return found
 
 
+def _recorded_stops(best_epochs: list[int] | None, patience: int | None):
+    """``best + 1 + patience`` of every recorded best epoch (the epoch at which a run with this patience
+    stops, before the profile's maximum), or ``None`` without early stopping or without records."""
+    if patience is None or not best_epochs:
+        return None
+    import numpy as np
+
+    return np.asarray(best_epochs) + 1 + patience
+
+
 def expected_epochs(best_epochs: list[int] | None, epochs: int, patience: int | None) -> int:
     """The epochs a group is expected to train: ``epochs`` without early stopping or without records,
     else the :data:`STOP_QUANTILE` quantile of ``best + 1 + patience`` over the recorded best epochs, at
     most ``epochs``."""
-    if patience is None or not best_epochs:
-        return epochs
     import numpy as np
 
-    stops = np.asarray(best_epochs) + 1 + patience
-    return int(min(epochs, int(np.ceil(np.quantile(stops, STOP_QUANTILE)))))
+    stops = _recorded_stops(best_epochs, patience)
+    return epochs if stops is None else int(min(epochs, int(np.ceil(np.quantile(stops, STOP_QUANTILE)))))
 
 
 def expected_member_epochs(best_epochs: list[int] | None, epochs: int, patience: int | None) -> float:
     """The epochs a member of a group is expected to train on average: ``epochs`` without early stopping
     or without records, else the mean of ``min(epochs, best + 1 + patience)`` over the recorded best epochs."""
-    if patience is None or not best_epochs:
-        return float(epochs)
     import numpy as np
 
-    return float(np.minimum(np.asarray(best_epochs) + 1 + patience, epochs).mean())
+    stops = _recorded_stops(best_epochs, patience)
+    return float(epochs) if stops is None else float(np.minimum(stops, epochs).mean())
 
 
 def _truncated(task, n: int):
