@@ -259,7 +259,7 @@ def test_gain_normalised_per_member_gain_in_float64(recurrent):
         s_prev, out = torch.zeros(B, n, dtype=torch.float64), []
         for i_t in c:
             # the stacked kernel's product per member: a batched product of one (bits as the ensemble's)
-            i_t = torch.baddbmm(i_t[None], s_prev[None], wm.t()[None])[0] if recurrent else i_t
+            i_t = i_t + torch.bmm(s_prev[None], wm.t()[None])[0] if recurrent else i_t
             s_prev = node.single_step_forward(i_t)
             out.append(s_prev)
         s_m = torch.stack(out)

@@ -32,10 +32,11 @@ def _dynamics(reset, surrogate, members, gain, dtype):
                     formula=sur.formula, input_gain=(1 - lam) if gain else None, **kappa)
 
 
-def _both(dyn, members, recurrent, keep, with_v0, dtype, seed=0):
-    """Outputs and gradients of the compiled kernels and of the tensor loop on the same inputs."""
+def _both(dyn, members, recurrent, keep, with_v0, dtype, seed=0, steps=7, on_membranes=True):
+    """Outputs and gradients of the compiled kernels and of the tensor loop on the same inputs; the loss
+    weighs the spikes and, with ``on_membranes``, the membranes (else the kernels' one-loop backward runs)."""
     g = torch.Generator().manual_seed(seed)
-    steps, batch, n = 7, 5, 6
+    batch, n = 5, 6
     lead = (members,) if members else ()
     current = torch.randn(*lead[:1], steps, batch, n, generator=g, dtype=dtype) * 0.8 + 0.4
     w_rec = torch.randn(*lead, n, n, generator=g, dtype=dtype) * 0.4 if recurrent else None
@@ -47,8 +48,9 @@ def _both(dyn, members, recurrent, keep, with_v0, dtype, seed=0):
         spikes, v = lif_sequence(c, dyn, v0=v_init, w_rec=w, time_dim=1 if members else 0,
                                  keep_membranes=keep, kernel=kernel)
         probe = torch.Generator().manual_seed(1)
-        loss = (spikes * torch.randn(spikes.shape, generator=probe, dtype=dtype)).sum() \
-            + (v * torch.randn(v.shape, generator=probe, dtype=dtype)).sum()
+        loss = (spikes * torch.randn(spikes.shape, generator=probe, dtype=dtype)).sum()
+        if on_membranes:
+            loss = loss + (v * torch.randn(v.shape, generator=probe, dtype=dtype)).sum()
         wanted = [x for x in inputs if x is not None]
         results.append((spikes.detach(), v.detach(), torch.autograd.grad(loss, wanted)))
     return results
@@ -63,6 +65,35 @@ def test_compiled_kernels_equal_the_tensor_loop(reset, surrogate, recurrent, kee
         assert torch.equal(s_a, s_b) and torch.equal(v_a, v_b)
         for a, b in zip(g_a, g_b):
             assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("reset,surrogate,recurrent,gain,members",
+                         list(itertools.product(("hard", "soft", "none", None), SURROGATES, (False, True),
+                                                (False, True), (0, 3))))
+def test_a_loss_on_spikes_alone_takes_the_one_loop_backward(reset, surrogate, recurrent, gain, members):
+    """The usual case, the gradient arriving at the spikes only: D, A and gH in one loop per step."""
+    dyn = _dynamics(reset, surrogate, members, gain, torch.float32)
+    (s_a, v_a, g_a), (s_b, v_b, g_b) = _both(dyn, members, recurrent, False, False, torch.float32,
+                                             on_membranes=False)
+    assert s_a.sum() > 0 and (s_a == 0).any()
+    assert torch.equal(s_a, s_b) and torch.equal(v_a, v_b)
+    for a, b in zip(g_a, g_b):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_short_sequences_and_the_last_membrane_alone(steps, recurrent):
+    """One, two and three steps (the kept last membrane lives in two rows used in turn): the same spikes,
+    last membrane and gradients as the tensor loop, and as the kernels keeping every membrane."""
+    dyn = _dynamics("soft", "atan", 0, False, torch.float32)
+    runs = [_both(dyn, 0, recurrent, keep, True, torch.float32, seed=2, steps=steps) for keep in (False, True)]
+    (last_a, last_b), (all_a, all_b) = runs
+    for s_, v_, g_ in (last_b, all_a, all_b):
+        assert torch.equal(last_a[0], s_)
+        assert torch.equal(last_a[1], v_[-1] if v_.dim() == 3 else v_)
+    for a, b in zip(last_a[2], last_b[2]):
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("recurrent", [False, True])

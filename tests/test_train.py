@@ -76,16 +76,18 @@ def test_bench_table_and_text(monkeypatch):
     monkeypatch.setattr(bench, "STUDY_SHAPE", dict(n_inputs=3, hidden=5, n_outputs=2, steps=4, batch=7, layers=1))
     table = bench.run_bench(threads=1, repeats=1, ensemble_sizes=(1, 2))
     names = list(table.name)
-    assert names[:7] == ["ANN floor", "snnlib LIF", "snnlib RLIF", "snnlib LIF (hooks)", "SpikingJelly LIFNode",
-                         "snnTorch Leaky", "snnTorch RLeaky"]
-    assert names[7:] == ["snnlib LIF x1", "snnlib LIF x2"] * 2
-    assert list(table.kind[7:]) == ["ensemble"] * 2 + ["ensemble-study"] * 2
+    assert names[:8] == ["ANN floor", "snnlib LIF", "snnlib RLIF", "snnlib LIF (hooks)", "SpikingJelly LIFNode",
+                         "snnTorch Leaky", "snnTorch RLeaky", "W_rec products alone"]
+    assert names[8:] == ["snnlib LIF x1", "snnlib LIF x2"] * 2
+    assert list(table.kind[8:]) == ["ensemble"] * 2 + ["ensemble-study"] * 2
     assert (table.ms_per_step > 0).all()
-    assert table.ratio_to_ann[0] == 1.0 and table.speedup.iloc[7] == 1.0 and table.speedup.iloc[9] == 1.0
+    assert table.ratio_to_ann[0] == 1.0 and table.speedup.iloc[8] == 1.0 and table.speedup.iloc[10] == 1.0
     assert table.attrs["arithmetic_bound"] == table.ms_per_step[1] / table.ms_per_step[0]
+    ms = dict(zip(table.name, table.ms_per_step))
+    assert table.attrs["recurrent_floor"] == (ms["snnlib LIF"] + ms["W_rec products alone"]) / ms["ANN floor"]
     text = bench.format_bench(table)
     assert "ANN floor" in text and "snnlib LIF x2" in text and "T=5, B=6" in text
-    assert "arithmetic bound" in text and "3→5→2, T=4, B=7" in text
+    assert "arithmetic bound" in text and "3→5→2, T=4, B=7" in text and "RLIF floor" in text
 
 
 def test_bench_command_line(capsys, monkeypatch):

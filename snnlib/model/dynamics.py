@@ -261,17 +261,17 @@ def run_steps(dynamics: NeuronDynamics, current: torch.Tensor, state: dict | Non
               w_rec: torch.Tensor | None = None, time_dim: int = 0):
     r"""The generic time loop: ``step`` at every time step of ``current`` (time along ``time_dim``).
 
-    Recurrent layers add :math:`W_{rec} S[t-1]` to the current (``S[-1] = 0``), as one ``addmm``
-    (``baddbmm`` for per-member ``[M, n, n]`` weights): the fused loop's operation. Returns
+    Recurrent layers add :math:`W_{rec} S[t-1]` to the current (``S[-1] = 0``): the product (``mm``, or
+    ``bmm`` for per-member ``[M, n, n]`` weights), then the sum, the fused loop's operations. Returns
     ``(spikes, v_seq, state)``: spikes and post-reset membranes stacked along ``time_dim``, and the state
     after the last step."""
     steps = current.unbind(time_dim)
     state = dynamics.initial_state(steps[0]) if state is None else state
-    add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
+    product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
     spikes, membranes, s = [], [], None
     for t, i_t in enumerate(steps):
         if w_rec is not None and t > 0:
-            i_t = add_product(i_t, s, w_rec.transpose(-1, -2))
+            i_t = i_t + product(s, w_rec.transpose(-1, -2))
         s, state = dynamics.step(i_t, state)
         spikes.append(s)
         membranes.append(state["v"])

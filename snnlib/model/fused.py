@@ -49,7 +49,7 @@ are carried back, two to four tensor operations per step. Passes over the whole 
 by memory bandwidth on a CPU, and one pass per step by per-operation overhead.
 
 Exactness: the forward uses the same floating-point operations as the hook path (``λ·V`` then ``+ I``;
-the recurrent current as one ``addmm(C[t], S[t-1], W_recᵀ)``;
+the recurrent current as the product ``S[t-1] W_recᵀ`` rounded, then ``C[t] +`` it;
 the reset written as a selection, which equals ``H (1 - S)`` and ``H - θ S`` bit for bit because ``S`` is
 0 or 1), so spikes and membranes are identical to the hook path's. The backward equals the hook path's
 autograd graph up to floating-point rounding. Every operation is elementwise, or a matrix product per
@@ -137,12 +137,12 @@ class _FusedLIF(torch.autograd.Function):
                       if not isinstance(x, torch.Tensor) else x for x in (lam, theta))
         kh, ks = dyn.coefficients()
         w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
-        add_product = torch.addmm if w_rec is not None and w_rec.dim() == 2 else torch.baddbmm
+        product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
         i_buf = None
         for t in range(len(hs)):
             h, i_t = hs[t], cs[t]
-            if w_t is not None and t > 0:  # I[t] = C[t] + W_rec S[t-1], one addmm as in the hook path
-                i_t = i_buf = add_product(i_t, ss[t - 1], w_t, out=i_buf)
+            if w_t is not None and t > 0:  # I[t] = C[t] + W_rec S[t-1]: the product, then the sum, as the hook path
+                i_t = i_buf = torch.add(i_t, product(ss[t - 1], w_t), out=i_buf)
             if gain is not None:  # g I[t], the product of the step's charge
                 i_t = i_buf = torch.mul(i_t, gain, out=i_buf)
             prev = vs[t - 1] if t > 0 else v0
@@ -170,7 +170,7 @@ class _FusedLIF(torch.autograd.Function):
         product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
         g_h = torch.empty_like(h_seq)
         if ctx.compiled is not None:
-            _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, dyn.reset, ctx.compiled, product, time_dim)
+            _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, ctx.compiled, product, time_dim)
         else:
             _tensor_backward(dyn, time_dim, h_seq, s_seq, g_h, g_spikes, g_v, w_rec, ctx.gain, product)
         return _parameter_grads(ctx, g_h, s_seq, w_rec)
@@ -236,52 +236,51 @@ def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, reset,
     elif keep_membranes:
         v_seq = torch.empty_like(h_seq)
         v3 = fused_cpu.as_steps(v_seq, members, steps)
-    else:  # only the latest V, overwritten in place
-        v_seq = torch.empty((members, 1, h3.shape[2]), dtype=h_seq.dtype)
+    else:  # only the latest V: two rows used in turn, V[t] in row t % 2
+        v_seq = torch.empty((members, 2, h3.shape[2]), dtype=h_seq.dtype)
         v3 = v_seq.numpy()
     v03 = v0.detach().contiguous().view(members, -1).numpy() if v0 is not None else fused_cpu.absent(h3.dtype, 2)
     c3 = fused_cpu.as_steps(current.contiguous(), members, steps)
-    step = lambda cur, first, t0, t1, gain_inside: fused_cpu.forward_steps(  # noqa: E731
-        cur, first, h3, s3, v3, v03, params, t0, t1, mode, v0 is not None, gain_inside)
     if w_rec is None:
-        step(c3, 0, 0, steps, False)
-    else:  # I[t] = C[t] + W_rec S[t-1], one addmm as in the tensor loop; g I[t] in the kernel
-        add_product = torch.addmm if w_rec.dim() == 2 else torch.baddbmm
-        w_t, cs, ss = w_rec.detach().transpose(-1, -2), current.detach().unbind(time_dim), s_seq.unbind(time_dim)
-        i_buf = torch.empty_like(cs[0], memory_format=torch.contiguous_format)
-        i3 = i_buf.view(members, 1, -1).numpy()
-        step(c3, 0, 0, 1, gain is not None)
-        for t in range(1, steps):
-            add_product(cs[t], ss[t - 1], w_t, out=i_buf)
-            step(i3, t, t, t + 1, gain is not None)
+        fused_cpu.forward_steps(c3, c3, h3, s3, v3, v03, params, 0, steps, mode, v0 is not None, False, False)
+    else:  # R = W_rec S[t-1] by torch's matrix product, as in the tensor loop; C[t] + R and g I[t] in the kernel
+        product = torch.mm if w_rec.dim() == 2 else torch.bmm
+        w_t, ss = w_rec.detach().transpose(-1, -2), s_seq.unbind(time_dim)
+        rec = torch.empty_like(ss[0], memory_format=torch.contiguous_format)
+        rec3, has_v0, gain_inside = rec.view(members, 1, -1).numpy(), v0 is not None, gain is not None
+        for t in range(steps):
+            if t > 0:
+                product(ss[t - 1], w_t, out=rec)
+            fused_cpu.forward_steps(c3, rec3, h3, s3, v3, v03, params, t, t + 1, mode, has_v0, t > 0, gain_inside)
     if keep_membranes:
         return h_seq, s_seq, v_seq
-    last = h_seq.select(time_dim, steps - 1) if reset == "none" else v_seq.view_as(current.select(time_dim, 0))
+    last = h_seq.select(time_dim, steps - 1) if reset == "none" else \
+        v_seq[:, (steps - 1) % 2].view_as(current.select(time_dim, 0))
     return h_seq, s_seq, last.clone()
 
 
-def _compiled_backward(h_seq, s_seq, g_h, g_spikes, g_v, w_rec, reset, compiled, product, time_dim) -> None:
+def _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, compiled, product, time_dim) -> None:
     """The reverse loop through :func:`snnlib.model.fused_cpu.backward_steps`: fills ``g_h``; one call for
     the whole sequence (feed-forward), or one per step after the recurrent product ``gH[t+1] W_rec``."""
     members, params, mode, surrogate = compiled
     steps = h_seq.shape[time_dim]
     as_steps = lambda x: fused_cpu.as_steps(x, members, steps)  # noqa: E731
-    h3, s3, gh3 = as_steps(h_seq), as_steps(s_seq), as_steps(g_h)
+    h3, gh3 = as_steps(h_seq), as_steps(g_h)
     none = fused_cpu.absent(h3.dtype)
     gs3 = as_steps(g_spikes.contiguous()) if g_spikes is not None else none
     gv3 = as_steps(g_v.contiguous()) if g_v is not None else none
-    step = lambda rec, t0, t1, has_rec: fused_cpu.backward_steps(  # noqa: E731
-        h3, s3, gh3, gs3, gv3, rec, params, t0, t1, mode, surrogate, g_spikes is not None, g_v is not None, has_rec)
+    has_gs, has_gv = g_spikes is not None, g_v is not None
     if w_rec is None:
-        step(none, 0, steps, False)
+        fused_cpu.backward_steps(h3, gh3, gs3, gv3, none, params, 0, steps, mode, surrogate, has_gs, has_gv, False)
         return
     gs, w = g_h.unbind(time_dim), w_rec.detach()
     rec = torch.empty_like(gs[0], memory_format=torch.contiguous_format)  # gH[t+1] W_rec, one step
     rec3 = rec.view(members, 1, -1).numpy()
-    step(none, steps - 1, steps, False)
-    for t in range(steps - 2, -1, -1):
-        product(gs[t + 1], w, out=rec)
-        step(rec3, t, t + 1, True)
+    for t in range(steps - 1, -1, -1):
+        if t < steps - 1:
+            product(gs[t + 1], w, out=rec)
+        fused_cpu.backward_steps(h3, gh3, gs3, gv3, rec3, params, t, t + 1, mode, surrogate, has_gs, has_gv,
+                                 t < steps - 1)
 
 
 #: the implementations of the loop: the compiled CPU kernels where they can run, or the tensor loop

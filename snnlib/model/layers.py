@@ -61,8 +61,8 @@ class SpikingLinear(nn.Module):
         spikes = []
         s_prev = torch.zeros_like(current[0])
         self.node.clear_record()
-        for i_t in current:  # I[t] = C[t] + S[t-1] W_recᵀ as one addmm, the same operation as the fused loop
-            s_prev = self.node.single_step_forward(torch.addmm(i_t, s_prev, self.rec.weight.t()))
+        for i_t in current:  # I[t] = C[t] + S[t-1] W_recᵀ: the product, then the sum, as the fused loop
+            s_prev = self.node.single_step_forward(i_t + torch.mm(s_prev, self.rec.weight.t()))
             spikes.append(s_prev)
         return torch.stack(spikes)
 
