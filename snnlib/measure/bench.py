@@ -24,7 +24,7 @@ those products cannot be batched over time (step ``t`` needs step ``t-1``): they
 alone) / ANN floor``: what RLIF would cost if its recurrence added only those products, run on their own
 (the rest of the recurrent loop, its elementwise work and the Python that steps it, is what RLIF spends
 above it). Every operation is dense, so no time here depends on how often the neurons fire (RLIF at
-firing rates 0.02, 0.23 and 0.35 in its first layer: 37.9, 38.0 and 38.0 ms, one run, 2 threads).
+firing rates 0.02, 0.23 and 0.35 in its first layer: 37.5, 37.7 and 37.9 ms, one run, 2 threads).
 
 Ensembles (:mod:`snnlib.model.ensemble`) of ``M = 1, 4, 10, 32`` snnlib LIF networks train as one stacked
 model; their throughput is ``M / step time`` in runs per second (a run's training step per second), and
