@@ -114,8 +114,7 @@ class _FusedLIF(torch.autograd.Function):
         ctx.dyn, ctx.time_dim, ctx.has_v0, ctx.keep_membranes = dyn, time_dim, v0 is not None, keep_membranes
         ctx.gain, ctx.compiled = gain, compiled
         if compiled is not None:
-            h_seq, s_seq, v_out = _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, dyn.reset,
-                                                   compiled)
+            h_seq, s_seq, v_out = _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, compiled)
             ctx.save_for_backward(h_seq, s_seq, w_rec)
             ctx.set_materialize_grads(False)
             return s_seq, v_out
@@ -137,7 +136,7 @@ class _FusedLIF(torch.autograd.Function):
                       if not isinstance(x, torch.Tensor) else x for x in (lam, theta))
         kh, ks = dyn.coefficients()
         w_t = w_rec.transpose(-1, -2) if w_rec is not None else None
-        product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
+        product = _product(w_rec)
         i_buf = None
         for t in range(len(hs)):
             h, i_t = hs[t], cs[t]
@@ -167,7 +166,7 @@ class _FusedLIF(torch.autograd.Function):
         if g_v is not None and not ctx.keep_membranes:  # the gradient of the last V only
             g_last, g_v = g_v, torch.zeros_like(h_seq)
             g_v.select(time_dim, steps - 1).copy_(g_last)
-        product = torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
+        product = _product(w_rec)
         g_h = torch.empty_like(h_seq)
         if ctx.compiled is not None:
             _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, ctx.compiled, product, time_dim)
@@ -222,8 +221,8 @@ def _parameter_grads(ctx, g_h, s_seq, w_rec):
     return g_current, g_v0, g_w, None, None, None, None
 
 
-def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, reset, compiled):
-    """The forward through :func:`snnlib.model.fused_cpu.forward_steps`: the whole sequence in one call
+def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, compiled):
+    """The forward through :func:`snnlib.model.fused_cpu.forward_kernel`: the whole sequence in one call
     (feed-forward), or one call per step after the step's recurrent product. Returns ``(H, S, V)`` with
     ``V`` every membrane or the last one (``keep_membranes``)."""
     members, params, mode, _ = compiled
@@ -231,7 +230,9 @@ def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, reset,
     h_seq = torch.empty_like(current, memory_format=torch.contiguous_format)
     s_seq = torch.empty_like(h_seq)
     h3, s3 = fused_cpu.as_steps(h_seq, members, steps), fused_cpu.as_steps(s_seq, members, steps)
-    if reset == "none":  # V is H
+    no_reset = mode == fused_cpu.RESET_CODES["none"]
+    kernel = fused_cpu.forward_kernel(mode, gain is not None)  # gain only when recurrent (see forward)
+    if no_reset:  # V is H
         v_seq, v3 = h_seq, h3
     elif keep_membranes:
         v_seq = torch.empty_like(h_seq)
@@ -241,26 +242,26 @@ def _compiled_forward(current, v0, w_rec, gain, time_dim, keep_membranes, reset,
         v3 = v_seq.numpy()
     v03 = v0.detach().contiguous().view(members, -1).numpy() if v0 is not None else fused_cpu.absent(h3.dtype, 2)
     c3 = fused_cpu.as_steps(current.contiguous(), members, steps)
+    has_v0 = v0 is not None
     if w_rec is None:
-        fused_cpu.forward_steps(c3, c3, h3, s3, v3, v03, params, 0, steps, mode, v0 is not None, False, False)
+        kernel(c3, c3, h3, s3, v3, v03, params, 0, steps, has_v0, False)
     else:  # R = W_rec S[t-1] by torch's matrix product, as in the tensor loop; C[t] + R and g I[t] in the kernel
-        product = torch.mm if w_rec.dim() == 2 else torch.bmm
-        w_t, ss = w_rec.detach().transpose(-1, -2), s_seq.unbind(time_dim)
+        product, w_t, ss = _product(w_rec), w_rec.detach().transpose(-1, -2), s_seq.unbind(time_dim)
         rec = torch.empty_like(ss[0], memory_format=torch.contiguous_format)
-        rec3, has_v0, gain_inside = rec.view(members, 1, -1).numpy(), v0 is not None, gain is not None
+        rec3 = rec.view(members, 1, -1).numpy()
         for t in range(steps):
             if t > 0:
                 product(ss[t - 1], w_t, out=rec)
-            fused_cpu.forward_steps(c3, rec3, h3, s3, v3, v03, params, t, t + 1, mode, has_v0, t > 0, gain_inside)
+            kernel(c3, rec3, h3, s3, v3, v03, params, t, t + 1, has_v0, t > 0)
     if keep_membranes:
         return h_seq, s_seq, v_seq
-    last = h_seq.select(time_dim, steps - 1) if reset == "none" else \
+    last = h_seq.select(time_dim, steps - 1) if no_reset else \
         v_seq[:, (steps - 1) % 2].view_as(current.select(time_dim, 0))
     return h_seq, s_seq, last.clone()
 
 
 def _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, compiled, product, time_dim) -> None:
-    """The reverse loop through :func:`snnlib.model.fused_cpu.backward_steps`: fills ``g_h``; one call for
+    """The reverse loop through :func:`snnlib.model.fused_cpu.backward_kernel`: fills ``g_h``; one call for
     the whole sequence (feed-forward), or one per step after the recurrent product ``gH[t+1] W_rec``."""
     members, params, mode, surrogate = compiled
     steps = h_seq.shape[time_dim]
@@ -270,8 +271,9 @@ def _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, compiled, product, time
     gs3 = as_steps(g_spikes.contiguous()) if g_spikes is not None else none
     gv3 = as_steps(g_v.contiguous()) if g_v is not None else none
     has_gs, has_gv = g_spikes is not None, g_v is not None
+    kernel = fused_cpu.backward_kernel(mode, surrogate)
     if w_rec is None:
-        fused_cpu.backward_steps(h3, gh3, gs3, gv3, none, params, 0, steps, mode, surrogate, has_gs, has_gv, False)
+        kernel(h3, gh3, gs3, gv3, none, params, 0, steps, has_gs, has_gv, False)
         return
     gs, w = g_h.unbind(time_dim), w_rec.detach()
     rec = torch.empty_like(gs[0], memory_format=torch.contiguous_format)  # gH[t+1] W_rec, one step
@@ -279,8 +281,7 @@ def _compiled_backward(h_seq, g_h, g_spikes, g_v, w_rec, compiled, product, time
     for t in range(steps - 1, -1, -1):
         if t < steps - 1:
             product(gs[t + 1], w, out=rec)
-        fused_cpu.backward_steps(h3, gh3, gs3, gv3, rec3, params, t, t + 1, mode, surrogate, has_gs, has_gv,
-                                 t < steps - 1)
+        kernel(h3, gh3, gs3, gv3, rec3, params, t, t + 1, has_gs, has_gv, t < steps - 1)
 
 
 #: the implementations of the loop: the compiled CPU kernels where they can run, or the tensor loop
@@ -315,6 +316,11 @@ def _local_terms(dyn: Dynamics, time_dim: int, h, s, g, g_spikes, g_v):
         g.add_(g_v) if a is None else g.addcmul_(g_v, a)
     carries = a.mul_(lam).unbind(time_dim) if a is not None else None
     return carries, d.unbind(time_dim)
+
+
+def _product(w_rec):
+    """The recurrent matrix product: ``torch.mm`` for ``[n, n]`` weights, ``torch.bmm`` per member."""
+    return torch.mm if w_rec is not None and w_rec.dim() == 2 else torch.bmm
 
 
 def _along_time(value, time_dim: int):

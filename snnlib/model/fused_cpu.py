@@ -7,7 +7,7 @@ CPU each operation costs a few microseconds of dispatch and a trip through memor
 layer cost about as much as its matrix products. The two kernels here do the same work in one loop over
 the neurons, which LLVM vectorises:
 
-- :func:`forward_steps` (steps ``t0 … t1-1``, in order; module :mod:`snnlib.model.fused` for the symbols)
+- :func:`forward_kernel` (steps ``t0 … t1-1``, in order; module :mod:`snnlib.model.fused` for the symbols)
 
   .. math::  I = C \;(+\; R), \quad H = \lambda V_{prev} + I \;(\text{or } g I), \quad S = [H > \theta], \quad
              V = H + (-S)\,(\kappa_h H + \kappa_s \theta)
@@ -17,7 +17,7 @@ the neurons, which LLVM vectorises:
   the reset written as ``H + (-S)·X`` exactly as ``torch.addcmul`` writes it, every product by
   ``S ∈ {0, 1}`` or ``κ ∈ {0, 1}`` exact (so a fused multiply-add cannot change it). Spikes and membranes
   are therefore the tensor loop's, bit for bit.
-- :func:`backward_steps` (steps ``t1-1 … t0``, in reverse)
+- :func:`backward_kernel` (steps ``t1-1 … t0``, in reverse)
 
   .. math::  D = \sigma'(H - \theta), \quad
              A = 1 - \kappa_h S - \rho(\kappa_h H + \kappa_s \theta) D, \quad
@@ -65,19 +65,16 @@ RESET_CODES = {"hard": 0, "soft": 1, "none": 2, None: 3}
 SURROGATE_CODES = {"atan": 0, "sigmoid": 1}
 
 
-def forward_steps(cur, rec, h, s, v, v0, params, t0, t1, mode, has_v0, has_rec, gain_inside) -> None:
-    """Steps ``t0 … t1-1`` of the forward. ``cur[:, t]`` is ``C[t]``, to which ``rec[:, 0]`` (``W_rec S[t-1]``,
-    one step) is added when ``has_rec``; ``v`` holds ``V[t]`` in row ``t % v.shape[1]`` (every step, or two
-    rows used in turn when only the last is kept); ``v0[m]`` is ``V[-1]`` when ``has_v0``. Runs the kernel
-    compiled for this reset mode (:func:`_forward_kernel`)."""
-    _forward_kernel(mode, gain_inside)(cur, rec, h, s, v, v0, params, t0, t1, has_v0, has_rec)
-
-
 @lru_cache(maxsize=None)
-def _forward_kernel(mode: int, gain_inside: bool):
+def forward_kernel(mode: int, gain_inside: bool):
     """The forward compiled for one reset mode, with or without the gain ``g I[t]`` inside the step:
     numba reads both as constants, so one loop over the neurons does a step's charge, spike and reset
-    with no branch left inside it (LLVM vectorises it)."""
+    with no branch left inside it (LLVM vectorises it).
+
+    The kernel, ``kernel(cur, rec, h, s, v, v0, params, t0, t1, has_v0, has_rec)``, runs steps
+    ``t0 … t1-1``: ``cur[:, t]`` is ``C[t]``, to which ``rec[:, 0]`` (``W_rec S[t-1]``, one step) is added
+    when ``has_rec``; ``v`` holds ``V[t]`` in row ``t % v.shape[1]`` (every step, or two rows used in turn
+    when only the last is kept); ``v0[m]`` is ``V[-1]`` when ``has_v0``."""
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def kernel(cur, rec, h, s, v, v0, params, t0, t1, has_v0, has_rec):  # pragma: no cover
@@ -160,18 +157,15 @@ def _carry(mode, hv, dk, theta, one, zero, keep, kh, kst):  # pragma: no cover
     return one - kh * (one if hv > theta else zero) - keep * (kh * hv + kst) * dk
 
 
-def backward_steps(h, gh, gs, gv, rec, params, t0, t1, mode, surrogate, has_gs, has_gv, has_rec) -> None:
-    """Steps ``t1-1 … t0`` of the backward, writing ``gH[t]``; ``gH[t+1]`` is read when ``t + 1 < T``, and
-    ``rec[:, 0]`` (``gH[t+1] W_rec``, which the kernel multiplies by ``g``) when ``has_rec``. The spikes are
-    not read: ``S = [H > θ]`` again, the forward's own comparison (one sequence less to bring from memory).
-    Runs the kernel compiled for this reset mode and surrogate (:func:`_backward_kernel`)."""
-    _backward_kernel(mode, surrogate)(h, gh, gs, gv, rec, params, t0, t1, has_gs, has_gv, has_rec)
-
-
 @lru_cache(maxsize=None)
-def _backward_kernel(mode: int, surrogate: int):
+def backward_kernel(mode: int, surrogate: int):
     """The backward compiled for one reset mode and one surrogate formula: numba reads both as constants,
-    so the branches of :func:`_derivative` and :func:`_carry` leave the loops and LLVM vectorises them."""
+    so the branches of :func:`_derivative` and :func:`_carry` leave the loops and LLVM vectorises them.
+
+    The kernel, ``kernel(h, gh, gs, gv, rec, params, t0, t1, has_gs, has_gv, has_rec)``, runs steps
+    ``t1-1 … t0`` and writes ``gH[t]``; ``gH[t+1]`` is read when ``t + 1 < T``, and ``rec[:, 0]``
+    (``gH[t+1] W_rec``, which the kernel multiplies by ``g``) when ``has_rec``. The spikes are not read:
+    ``S = [H > θ]`` again, the forward's own comparison (one sequence less to bring from memory)."""
 
     @njit(cache=True, nogil=True, error_model="numpy")
     def kernel(h, gh, gs, gv, rec, params, t0, t1, has_gs, has_gv, has_rec):  # pragma: no cover
